@@ -1,0 +1,67 @@
+//! # hardswish
+//!
+//! - Forward: x · min(max(x + 3, 0), 6) / 6, evaluated as (x·c)/6 like PyTorch, so it is
+//!   bit-identical to it — except hardswish(−inf) = −0 where PyTorch's −inf·0 gives NaN (SPEC §3).
+//! - Derivative: x ≤ −3 ? 0 : x < 3 ? x/3 + 1/2 : 1 (0 at −3, 1/2 at 0, 1 at 3). Not the seed's
+//!   x/6 + 1/2, which is the hardsigmoid slope. No derivative from the output: y does not
+//!   determine x on (−3, 0).
+//! - Measured max error: forward exact; derivative ≤ 1 ULP, or ≤ 2⁻²⁴ absolute near its zero at
+//!   x = −1.5 (SPEC §4).
+
+use crate::backend::Vector;
+use crate::kernel::Kernel;
+use crate::math::keep_nan;
+
+/// Hard swish: `x · min(max(x + 3, 0), 6) / 6`.
+///
+/// ```
+/// use actkern::{Apply, Hardswish};
+/// let mut y = [0.0f32; 3];
+/// Hardswish.forward(&[-4.0, 1.0, 4.0], &mut y);
+/// assert_eq!(y, [-0.0, 1.0 * 4.0 / 6.0, 4.0]);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Hardswish;
+
+impl Kernel for Hardswish {
+    const NAME: &'static str = "hardswish";
+    const FORMULA: &'static str = "x * min(max(x + 3, 0), 6) / 6; f'(x) = x <= -3 ? 0 : x < 3 ? x/3 + 1/2 : 1";
+    const EXAMPLES: &'static [&'static str] = &["hardswish"];
+    const DERIVATIVE_CROSSES_ZERO: bool = true;
+
+    fn from_params(_: &[crate::ParamValue]) -> Result<Self, String> {
+        Ok(Hardswish)
+    }
+    fn params(&self) -> Vec<crate::ParamValue> {
+        Vec::new()
+    }
+
+    #[inline(always)]
+    fn forward<V: Vector>(&self, x: V) -> V {
+        let c = (x + V::splat(3.0)).max_keep_nan(V::splat(0.0)).min_keep_nan(V::splat(6.0));
+        // x ≤ −3 gives x·0/6 = −0 in PyTorch; selecting −0 also covers x = −inf.
+        V::select(x.le(V::splat(-3.0)), V::splat(-0.0), (x * c) / V::splat(6.0))
+    }
+    #[inline(always)]
+    fn derivative<V: Vector>(&self, x: V) -> V {
+        let ramp = x / V::splat(3.0) + V::splat(0.5);
+        let d = V::select(x.lt(V::splat(3.0)), ramp, V::splat(1.0));
+        keep_nan(x, V::select(x.le(V::splat(-3.0)), V::splat(0.0), d))
+    }
+    #[inline(always)]
+    fn backward<V: Vector>(&self, x: V, dy: V) -> V {
+        let ramp = dy * (x / V::splat(3.0) + V::splat(0.5));
+        let dx = V::select(x.lt(V::splat(3.0)), ramp, dy);
+        keep_nan(x, V::select(x.le(V::splat(-3.0)), V::splat(0.0), dx))
+    }
+
+    fn reference_forward(&self, x: f64) -> f64 {
+        crate::reference::hardswish(x)
+    }
+    fn reference_derivative(&self, x: f64) -> f64 {
+        crate::reference::hardswish_derivative(x)
+    }
+    fn pytorch_forward(&self, x: f32) -> Option<f32> {
+        Some(crate::reference::pytorch::hardswish(x))
+    }
+}

@@ -1,0 +1,290 @@
+//! Measuring kernels against [`crate::reference`] in ULPs, with SPEC §4's rules: shared by the
+//! test-suite and the exhaustive sweep (`cargo run --release --example accuracy`).
+//!
+//! ```
+//! use actkern::accuracy::ulp_error;
+//! assert_eq!(ulp_error(1.0, 1.0), 0.0);
+//! assert_eq!(ulp_error(1.0 + f32::EPSILON, 1.0), 1.0);
+//! assert_eq!(ulp_error(0.0, 1e-40), 0.0); // below the normal range: within 2⁻¹²⁶ is accepted
+//! ```
+
+use crate::apply::{Apply, KernelVisitor};
+use crate::kernel::Kernel;
+use crate::{Activation, Serial};
+
+/// The smallest positive normal f32, 2⁻¹²⁶.
+const MIN_NORMAL: f64 = 1.175_494_350_822_287_5e-38;
+/// Exact values at least this large round to infinity in f32 (f32::MAX plus half an ULP).
+const OVERFLOW: f64 = 3.402_823_567_797_336_6e38;
+
+/// Which function of an activation is measured.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Function {
+    /// `f(x)`.
+    Forward,
+    /// `f'(x)`.
+    Derivative,
+    /// `f'(x)` computed from `y = f(x)`, over every `y`.
+    DerivativeFromOutput,
+}
+
+impl Function {
+    /// All three, in table order.
+    pub const ALL: [Function; 3] = [
+        Function::Forward,
+        Function::Derivative,
+        Function::DerivativeFromOutput,
+    ];
+
+    /// Short label for tables: `f`, `f'`, `f'(y)`.
+    pub fn label(self) -> &'static str {
+        match self {
+            Function::Forward => "f",
+            Function::Derivative => "f'",
+            Function::DerivativeFromOutput => "f'(y)",
+        }
+    }
+}
+
+/// Error of `got` against the exact value `want`, in ULPs of f32 at `want` (SPEC §4).
+///
+/// - NaN must meet NaN, ±inf must meet the same infinity; otherwise the error is infinite.
+/// - Where `want` is below the smallest normal (2⁻¹²⁶), any `got` within 2⁻¹²⁶ of it counts as
+///   exact (0); further off, the error is counted in subnormal ULPs (2⁻¹⁴⁹).
+/// - Where `want` rounds to ±inf in f32, `got` must be that infinity.
+pub fn ulp_error(got: f32, want: f64) -> f64 {
+    if want.is_nan() || got.is_nan() {
+        return if want.is_nan() && got.is_nan() {
+            0.0
+        } else {
+            f64::INFINITY
+        };
+    }
+    if want.abs() >= OVERFLOW {
+        return if got.is_infinite() && (got > 0.0) == (want > 0.0) {
+            0.0
+        } else {
+            f64::INFINITY
+        };
+    }
+    if got.is_infinite() {
+        return f64::INFINITY;
+    }
+    let diff = (f64::from(got) - want).abs();
+    if want.abs() < MIN_NORMAL {
+        return if diff <= MIN_NORMAL {
+            0.0
+        } else {
+            diff / MIN_NORMAL * 2f64.powi(23)
+        };
+    }
+    let exponent = want.abs().log2().floor() as i32;
+    diff / 2f64.powi(exponent - 23)
+}
+
+/// SPEC §4's bound for one function of `act`, in ULPs; 0 means bit-identical to PyTorch (the
+/// piecewise-linear forwards) or exact.
+pub fn bound(act: &Activation, function: Function) -> f64 {
+    match function {
+        Function::Forward if is_piecewise_linear(act) => 0.0,
+        _ => 2.0,
+    }
+}
+
+/// Whether SPEC §4 requires the forward to be bit-identical to PyTorch's.
+pub fn is_piecewise_linear(act: &Activation) -> bool {
+    struct Pl;
+    impl KernelVisitor<bool> for Pl {
+        fn visit<K: Kernel>(self, k: &K) -> bool {
+            k.pytorch_forward(0.0).is_some()
+        }
+    }
+    act.visit(Pl)
+}
+
+/// What a function of kernel `k` must return for `x`: the f64 reference, or PyTorch's f32
+/// result for the piecewise-linear forwards; `None` where the function does not exist (a
+/// derivative from the output the activation does not support).
+fn expected_of<K: Kernel>(k: &K, function: Function, x: f32) -> Option<f64> {
+    // SPEC §3: NaN in, NaN out, for every function.
+    if x.is_nan() {
+        return match function {
+            Function::DerivativeFromOutput if !k.has_derivative_from_output() => None,
+            _ => Some(f64::NAN),
+        };
+    }
+    match function {
+        Function::Forward => Some(
+            k.pytorch_forward(x)
+                .map_or_else(|| k.reference_forward(x.into()), f64::from),
+        ),
+        Function::Derivative => Some(k.reference_derivative(x.into())),
+        Function::DerivativeFromOutput => k.reference_derivative_from_output(x.into()),
+    }
+}
+
+/// Error with every SPEC §4 allowance: bit identity for piecewise-linear forwards (any
+/// difference is infinite), the absolute 2⁻²⁴ allowance near a zero of the derivative.
+fn error_of<K: Kernel>(k: &K, function: Function, x: f32, got: f32) -> (f64, f64) {
+    let Some(want) = expected_of(k, function, x) else {
+        return (0.0, f64::NAN);
+    };
+    (
+        judge::<K>(function, k.pytorch_forward(x).is_some(), got, want),
+        want,
+    )
+}
+
+/// The error of `got` against `want` under the rules of [`error`].
+fn judge<K: Kernel>(function: Function, piecewise_linear: bool, got: f32, want: f64) -> f64 {
+    if function == Function::Forward && piecewise_linear {
+        let same = got.to_bits() == (want as f32).to_bits() || (got.is_nan() && want.is_nan());
+        return if same { 0.0 } else { f64::INFINITY };
+    }
+    let near_zero_allowance = function != Function::Forward
+        && K::DERIVATIVE_CROSSES_ZERO
+        && (f64::from(got) - want).abs() <= 2f64.powi(-24);
+    if near_zero_allowance {
+        0.0
+    } else {
+        ulp_error(got, want)
+    }
+}
+
+/// What `function` of `act` must return for `input` (see [`error`] for how it is compared).
+pub fn expected(act: &Activation, function: Function, input: f32) -> Option<f64> {
+    struct Expect(Function, f32);
+    impl KernelVisitor<Option<f64>> for Expect {
+        fn visit<K: Kernel>(self, k: &K) -> Option<f64> {
+            expected_of(k, self.0, self.1)
+        }
+    }
+    act.visit(Expect(function, input))
+}
+
+/// Error of `got = function(input)` in ULPs with every SPEC §4 allowance applied: bit identity
+/// for piecewise-linear forwards (any difference is infinite), and the absolute 2⁻²⁴ allowance
+/// near a zero of the derivative where the activation has one.
+pub fn error(act: &Activation, function: Function, input: f32, got: f32) -> f64 {
+    struct Error(Function, f32, f32);
+    impl KernelVisitor<f64> for Error {
+        fn visit<K: Kernel>(self, k: &K) -> f64 {
+            error_of(k, self.0, self.1, self.2).0
+        }
+    }
+    act.visit(Error(function, input, got))
+}
+
+/// Runs `function` of `act` over `inputs` on the calling thread, with the active backend.
+/// Fails only for a derivative from the output that `act` does not support.
+pub fn evaluate(
+    act: &Activation,
+    function: Function,
+    inputs: &[f32],
+    out: &mut [f32],
+) -> Result<(), crate::FromOutputError> {
+    let serial = Serial(*act);
+    match function {
+        Function::Forward => serial.forward(inputs, out),
+        Function::Derivative => serial.derivative(inputs, out),
+        Function::DerivativeFromOutput => serial.derivative_from_output(inputs, out)?,
+    }
+    Ok(())
+}
+
+/// The largest error seen over a set of inputs, and where.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Worst {
+    /// Largest error in ULPs (0 when every input was exact or within an allowance).
+    pub ulp: f64,
+    /// The input where it occurred.
+    pub input: f32,
+    /// What the kernel returned there.
+    pub got: f32,
+    /// What it should have returned.
+    pub want: f64,
+    /// How many inputs were checked.
+    pub checked: u64,
+}
+
+impl Default for Worst {
+    fn default() -> Self {
+        Worst {
+            ulp: 0.0,
+            input: 0.0,
+            got: 0.0,
+            want: 0.0,
+            checked: 0,
+        }
+    }
+}
+
+impl Worst {
+    /// Folds one measurement in (the first input keeps the title on ties).
+    pub fn update(&mut self, ulp: f64, input: f32, got: f32, want: f64) {
+        self.checked += 1;
+        if ulp > self.ulp {
+            *self = Worst {
+                ulp,
+                input,
+                got,
+                want,
+                checked: self.checked,
+            };
+        }
+    }
+
+    /// Combines two partial results.
+    pub fn merge(self, other: Worst) -> Worst {
+        let checked = self.checked + other.checked;
+        let best = if other.ulp > self.ulp { other } else { self };
+        Worst { checked, ..best }
+    }
+}
+
+/// Measures `function` of `act` on `inputs` with the active backend.
+pub fn measure(act: &Activation, function: Function, inputs: &[f32]) -> Worst {
+    let mut out = vec![0.0f32; inputs.len()];
+    if evaluate(act, function, inputs, &mut out).is_err() {
+        return Worst::default();
+    }
+    compare(act, function, inputs, &out)
+}
+
+/// Compares outputs already computed for `inputs` against the reference.
+pub fn compare(act: &Activation, function: Function, inputs: &[f32], outputs: &[f32]) -> Worst {
+    compare_many(act, function, inputs, &[outputs])[0]
+}
+
+/// Compares several sets of outputs for the same `inputs` (one per backend, say), computing the
+/// reference once per input.
+pub fn compare_many(
+    act: &Activation,
+    function: Function,
+    inputs: &[f32],
+    outputs: &[&[f32]],
+) -> Vec<Worst> {
+    struct Compare<'a>(Function, &'a [f32], &'a [&'a [f32]]);
+    impl KernelVisitor<Vec<Worst>> for Compare<'_> {
+        fn visit<K: Kernel>(self, k: &K) -> Vec<Worst> {
+            let Compare(function, inputs, outputs) = self;
+            let mut worst = vec![Worst::default(); outputs.len()];
+            for (i, &x) in inputs.iter().enumerate() {
+                let Some(want) = expected_of(k, function, x) else {
+                    continue;
+                };
+                for (w, out) in worst.iter_mut().zip(outputs) {
+                    let got = out[i];
+                    w.update(
+                        judge::<K>(function, k.pytorch_forward(0.0).is_some(), got, want),
+                        x,
+                        got,
+                        want,
+                    );
+                }
+            }
+            worst
+        }
+    }
+    act.visit(Compare(function, inputs, outputs))
+}

@@ -1,0 +1,217 @@
+//! The slice API shared by [`Activation`](crate::Activation), every typed kernel and [`Serial`].
+
+use crate::driver::{self, Job};
+use crate::kernel::Kernel;
+use core::fmt;
+
+/// Something that can be done with a kernel whose type is only known at run time: implement
+/// this to write code generic over the activation inside an [`Activation`](crate::Activation).
+///
+/// ```
+/// use actkern::{Activation, Apply, Kernel, KernelVisitor};
+/// struct Name;
+/// impl KernelVisitor<&'static str> for Name {
+///     fn visit<K: Kernel>(self, _kernel: &K) -> &'static str { K::NAME }
+/// }
+/// let act: Activation = "leaky_relu(negative_slope=0.2)".parse().unwrap();
+/// assert_eq!(act.visit(Name), "leaky_relu");
+/// ```
+pub trait KernelVisitor<R> {
+    /// Called with the concrete kernel.
+    fn visit<K: Kernel>(self, kernel: &K) -> R;
+}
+
+/// `backward_from_output` (or `derivative_from_output`) was asked of an activation whose
+/// derivative cannot be recovered from its output (SPEC §2.3).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FromOutputError {
+    /// The activation's spec string.
+    pub activation: String,
+}
+
+impl fmt::Display for FromOutputError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "`{}` has no backward from the output: f'(x) cannot be recovered from y = f(x) \
+             (supported: tanh, sigmoid, relu, relu6, hardtanh, hardsigmoid, elu and celu with \
+             alpha > 0, selu, leaky_relu with negative_slope > 0, softplus, softsign, logsigmoid, \
+             hardshrink and softshrink with lambd >= 0); use backward(x, dy, dx)",
+            self.activation
+        )
+    }
+}
+
+impl std::error::Error for FromOutputError {}
+
+#[track_caller]
+fn check_len(a_name: &str, a: usize, b_name: &str, b: usize) {
+    if a != b {
+        panic!("actkern: length mismatch: `{a_name}` has {a} elements but `{b_name}` has {b}");
+    }
+}
+
+/// Applies an activation to `f32` slices: forward, derivative and backward.
+///
+/// Implemented by [`Activation`](crate::Activation) (chosen at run time), by every typed kernel
+/// such as [`Tanh`](crate::Tanh) or [`Elu`](crate::Elu) (known at compile time, no `match`), and
+/// by [`Serial`] (the same, never on more than the calling thread).
+///
+/// # Threads
+/// Buffers of at least [`PARALLEL_THRESHOLD`](crate::PARALLEL_THRESHOLD) elements are split
+/// into chunks run on rayon's current pool (the caller's pool under `ThreadPool::install`, else
+/// the global one); shorter ones run on the calling thread and never touch rayon. Wrap the
+/// activation in [`Serial`] to always stay on the calling thread. The bits of every output are
+/// the same either way, whatever the thread count, length or alignment.
+///
+/// # Panics
+/// Every method panics, before writing anything, when its slices differ in length; the message
+/// names both lengths. Empty slices are fine.
+///
+/// ```
+/// use actkern::{Activation, Apply, Elu, Tanh};
+/// let x = [-2.0f32, -0.5, 0.0, 0.5, 2.0];
+/// let mut y = [0.0f32; 5];
+///
+/// Tanh.forward(&x, &mut y); // typed: no string, no match
+/// assert!((y[4] - 2.0f32.tanh()).abs() <= f32::EPSILON);
+///
+/// let elu: Activation = "elu(alpha=0.5)".parse().unwrap();
+/// elu.forward(&x, &mut y);
+/// assert_eq!(y[4], 2.0);
+/// assert_eq!(elu, Activation::Elu(Elu { alpha: 0.5 }));
+///
+/// let dy = [1.0f32; 5];
+/// let mut dx = [0.0f32; 5];
+/// elu.backward(&x, &dy, &mut dx); // dx = dy · f'(x)
+/// assert_eq!(dx[3], 1.0);
+/// ```
+pub trait Apply {
+    /// Calls `visitor` with the concrete kernel.
+    fn visit<R>(&self, visitor: impl KernelVisitor<R>) -> R;
+
+    /// Whether long buffers may be split across rayon threads (`false` for [`Serial`]).
+    fn allows_threads(&self) -> bool {
+        true
+    }
+
+    /// `y[i] = f(x[i])`.
+    #[track_caller]
+    fn forward(&self, x: &[f32], y: &mut [f32]) {
+        check_len("x", x.len(), "y", y.len());
+        let _ = self.visit(RunJob(Job::Forward { x, y }, self.allows_threads()));
+    }
+
+    /// `x[i] = f(x[i])`.
+    fn forward_inplace(&self, x: &mut [f32]) {
+        let _ = self.visit(RunJob(Job::ForwardInPlace { xy: x }, self.allows_threads()));
+    }
+
+    /// `d[i] = f'(x[i])`.
+    #[track_caller]
+    fn derivative(&self, x: &[f32], d: &mut [f32]) {
+        check_len("x", x.len(), "d", d.len());
+        let _ = self.visit(RunJob(Job::Derivative { x, d }, self.allows_threads()));
+    }
+
+    /// `dx[i] = dy[i] · f'(x[i])`, fused; exactly `dy[i]` or `0` on linear pieces of slope 1 or 0.
+    #[track_caller]
+    fn backward(&self, x: &[f32], dy: &[f32], dx: &mut [f32]) {
+        check_len("x", x.len(), "dy", dy.len());
+        check_len("x", x.len(), "dx", dx.len());
+        let _ = self.visit(RunJob(Job::Backward { x, dy, dx }, self.allows_threads()));
+    }
+
+    /// `dy_dx[i] = dy_dx[i] · f'(x[i])`: the incoming gradient is overwritten by the outgoing one.
+    #[track_caller]
+    fn backward_inplace(&self, x: &[f32], dy_dx: &mut [f32]) {
+        check_len("x", x.len(), "dy_dx", dy_dx.len());
+        let _ = self.visit(RunJob(
+            Job::BackwardInPlace { x, dy_dx },
+            self.allows_threads(),
+        ));
+    }
+
+    /// `d[i] = f'(x[i])` computed from `y[i] = f(x[i])` alone (SPEC §2.3), for engines that keep
+    /// only the output. An error, writing nothing, for activations where `y` does not determine
+    /// `f'(x)`.
+    #[track_caller]
+    fn derivative_from_output(&self, y: &[f32], d: &mut [f32]) -> Result<(), FromOutputError> {
+        check_len("y", y.len(), "d", d.len());
+        self.visit(RunJob(
+            Job::DerivativeFromOutput { y, d },
+            self.allows_threads(),
+        ))
+    }
+
+    /// `dx[i] = dy[i] · f'(x[i])` computed from `y[i] = f(x[i])` (SPEC §2.3). An error, writing
+    /// nothing, for activations where `y` does not determine `f'(x)`.
+    #[track_caller]
+    fn backward_from_output(
+        &self,
+        y: &[f32],
+        dy: &[f32],
+        dx: &mut [f32],
+    ) -> Result<(), FromOutputError> {
+        check_len("y", y.len(), "dy", dy.len());
+        check_len("y", y.len(), "dx", dx.len());
+        self.visit(RunJob(
+            Job::BackwardFromOutput { y, dy, dx },
+            self.allows_threads(),
+        ))
+    }
+
+    /// Whether [`Apply::backward_from_output`] is supported.
+    fn has_backward_from_output(&self) -> bool {
+        struct Has;
+        impl KernelVisitor<bool> for Has {
+            fn visit<K: Kernel>(self, k: &K) -> bool {
+                k.has_derivative_from_output()
+            }
+        }
+        self.visit(Has)
+    }
+}
+
+struct RunJob<'a>(Job<'a>, bool);
+
+impl KernelVisitor<Result<(), FromOutputError>> for RunJob<'_> {
+    fn visit<K: Kernel>(self, k: &K) -> Result<(), FromOutputError> {
+        let RunJob(job, parallel) = self;
+        if job.is_from_output() && !k.has_derivative_from_output() {
+            return Err(FromOutputError {
+                activation: crate::Activation::describe_kernel(k),
+            });
+        }
+        driver::execute(k, job, parallel);
+        Ok(())
+    }
+}
+
+impl<K: Kernel> Apply for K {
+    fn visit<R>(&self, visitor: impl KernelVisitor<R>) -> R {
+        visitor.visit(self)
+    }
+}
+
+/// Runs the wrapped activation on the calling thread only, whatever the buffer length: for
+/// engines that bring their own threads.
+///
+/// ```
+/// use actkern::{Apply, Serial, Sigmoid};
+/// let x = vec![0.0f32; 1 << 20];
+/// let mut y = vec![0.0f32; 1 << 20];
+/// Serial(Sigmoid).forward(&x, &mut y); // never touches rayon
+/// assert!(y.iter().all(|&v| v == 0.5));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Serial<A>(pub A);
+
+impl<A: Apply> Apply for Serial<A> {
+    fn visit<R>(&self, visitor: impl KernelVisitor<R>) -> R {
+        self.0.visit(visitor)
+    }
+    fn allows_threads(&self) -> bool {
+        false
+    }
+}

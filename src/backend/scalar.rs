@@ -1,0 +1,70 @@
+//! One-lane instantiation: `f32` itself. `mul_add` is `f32::mul_add`, a single rounding like the
+//! FMA instructions of the x86 backends, so this backend reproduces their bits.
+
+use super::Vector;
+
+impl Vector for f32 {
+    type Mask = bool;
+    const LANES: usize = 1;
+
+    #[inline(always)]
+    fn splat(v: f32) -> f32 {
+        v
+    }
+    #[inline(always)]
+    fn load(src: &[f32]) -> f32 {
+        src[0]
+    }
+    #[inline(always)]
+    fn store(self, dst: &mut [f32]) {
+        dst[0] = self;
+    }
+    #[inline(always)]
+    fn mul_add(self, a: f32, b: f32) -> f32 {
+        f32::mul_add(self, a, b)
+    }
+    #[inline(always)]
+    fn abs(self) -> f32 {
+        f32::abs(self)
+    }
+    #[inline(always)]
+    fn copysign(self, sign: f32) -> f32 {
+        f32::copysign(self, sign)
+    }
+    #[inline(always)]
+    fn round_ties_even(self) -> f32 {
+        f32::round_ties_even(self)
+    }
+    #[inline(always)]
+    fn pow2i(n: f32) -> f32 {
+        f32::from_bits(((n as i32 + 127) << 23) as u32)
+    }
+    #[inline(always)]
+    fn lt(self, rhs: f32) -> bool {
+        self < rhs
+    }
+    #[inline(always)]
+    fn le(self, rhs: f32) -> bool {
+        self <= rhs
+    }
+    #[inline(always)]
+    fn gt(self, rhs: f32) -> bool {
+        self > rhs
+    }
+    #[inline(always)]
+    fn ge(self, rhs: f32) -> bool {
+        self >= rhs
+    }
+    #[inline(always)]
+    fn eq(self, rhs: f32) -> bool {
+        self == rhs
+    }
+    #[inline(always)]
+    fn is_nan(self) -> bool {
+        f32::is_nan(self)
+    }
+    #[inline(always)]
+    fn select(mask: bool, if_true: f32, if_false: f32) -> f32 {
+        if mask { if_true } else { if_false }
+    }
+}

@@ -1,0 +1,151 @@
+//! AVX2 + FMA instantiation: 8 lanes in a `__m256`, masks as all-ones/all-zeros lanes.
+//!
+//! Every intrinsic here needs AVX (some AVX2 or FMA). The wrappers are `#[inline(always)]` and
+//! only ever inlined into [`run`], a `#[target_feature(enable = "avx2,fma")]` function that
+//! `backend::run_on` calls only after detecting both features, so each `unsafe` block below runs
+//! on a CPU that has the instruction.
+
+use super::Vector;
+use core::arch::x86_64::*;
+use core::ops::{Add, BitAnd, BitOr, Div, Mul, Neg, Not, Sub};
+
+/// Eight `f32` lanes in an AVX register.
+#[derive(Clone, Copy, Debug)]
+#[repr(transparent)]
+pub struct F32x8(__m256);
+
+/// Comparison result: each lane all ones (true) or all zeros (false).
+#[derive(Clone, Copy, Debug)]
+#[repr(transparent)]
+pub struct Mask8(__m256);
+
+/// Runs `job` with `k` on 8-lane AVX2 vectors.
+///
+/// # Safety
+/// The CPU must support AVX2 and FMA.
+#[target_feature(enable = "avx2,fma")]
+pub(crate) unsafe fn run<K: crate::Kernel>(k: &K, job: crate::driver::Job<'_>) {
+    crate::driver::run::<F32x8, K>(k, job)
+}
+
+macro_rules! binary_op {
+    ($ty:ident, $trait:ident, $method:ident, $intrinsic:ident) => {
+        impl $trait for $ty {
+            type Output = $ty;
+            #[inline(always)]
+            fn $method(self, rhs: $ty) -> $ty {
+                // Safety: AVX is present (module header: only inlined into `run`).
+                $ty(unsafe { $intrinsic(self.0, rhs.0) })
+            }
+        }
+    };
+}
+
+binary_op!(F32x8, Add, add, _mm256_add_ps);
+binary_op!(F32x8, Sub, sub, _mm256_sub_ps);
+binary_op!(F32x8, Mul, mul, _mm256_mul_ps);
+binary_op!(F32x8, Div, div, _mm256_div_ps);
+binary_op!(Mask8, BitAnd, bitand, _mm256_and_ps);
+binary_op!(Mask8, BitOr, bitor, _mm256_or_ps);
+
+impl Neg for F32x8 {
+    type Output = F32x8;
+    #[inline(always)]
+    fn neg(self) -> F32x8 {
+        // Safety: AVX is present (module header).
+        F32x8(unsafe { _mm256_xor_ps(self.0, _mm256_set1_ps(-0.0)) })
+    }
+}
+
+impl Not for Mask8 {
+    type Output = Mask8;
+    #[inline(always)]
+    fn not(self) -> Mask8 {
+        // Safety: AVX is present (module header).
+        Mask8(unsafe { _mm256_xor_ps(self.0, _mm256_castsi256_ps(_mm256_set1_epi32(-1))) })
+    }
+}
+
+macro_rules! compare {
+    ($method:ident, $predicate:ident) => {
+        #[inline(always)]
+        fn $method(self, rhs: F32x8) -> Mask8 {
+            // Safety: AVX is present (module header).
+            Mask8(unsafe { _mm256_cmp_ps::<$predicate>(self.0, rhs.0) })
+        }
+    };
+}
+
+impl Vector for F32x8 {
+    type Mask = Mask8;
+    const LANES: usize = 8;
+
+    #[inline(always)]
+    fn splat(v: f32) -> F32x8 {
+        // Safety: AVX is present (module header).
+        F32x8(unsafe { _mm256_set1_ps(v) })
+    }
+    #[inline(always)]
+    fn load(src: &[f32]) -> F32x8 {
+        let src = &src[..8];
+        // Safety: `src` holds 8 readable floats (sliced above); AVX is present.
+        F32x8(unsafe { _mm256_loadu_ps(src.as_ptr()) })
+    }
+    #[inline(always)]
+    fn store(self, dst: &mut [f32]) {
+        let dst = &mut dst[..8];
+        // Safety: `dst` holds 8 writable floats (sliced above); AVX is present.
+        unsafe { _mm256_storeu_ps(dst.as_mut_ptr(), self.0) }
+    }
+    #[inline(always)]
+    fn mul_add(self, a: F32x8, b: F32x8) -> F32x8 {
+        // Safety: FMA is present (module header).
+        F32x8(unsafe { _mm256_fmadd_ps(self.0, a.0, b.0) })
+    }
+    #[inline(always)]
+    fn abs(self) -> F32x8 {
+        // Safety: AVX is present (module header).
+        F32x8(unsafe { _mm256_andnot_ps(_mm256_set1_ps(-0.0), self.0) })
+    }
+    #[inline(always)]
+    fn copysign(self, sign: F32x8) -> F32x8 {
+        // Safety: AVX is present (module header).
+        F32x8(unsafe {
+            let sign_bit = _mm256_set1_ps(-0.0);
+            _mm256_or_ps(
+                _mm256_andnot_ps(sign_bit, self.0),
+                _mm256_and_ps(sign_bit, sign.0),
+            )
+        })
+    }
+    #[inline(always)]
+    fn round_ties_even(self) -> F32x8 {
+        // Safety: AVX is present (module header).
+        F32x8(unsafe {
+            _mm256_round_ps::<{ _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC }>(self.0)
+        })
+    }
+    #[inline(always)]
+    fn pow2i(n: F32x8) -> F32x8 {
+        // Safety: AVX2 is present (module header).
+        F32x8(unsafe {
+            let biased = _mm256_add_epi32(_mm256_cvtps_epi32(n.0), _mm256_set1_epi32(127));
+            _mm256_castsi256_ps(_mm256_slli_epi32::<23>(biased))
+        })
+    }
+    compare!(lt, _CMP_LT_OQ);
+    compare!(le, _CMP_LE_OQ);
+    compare!(gt, _CMP_GT_OQ);
+    compare!(ge, _CMP_GE_OQ);
+    compare!(eq, _CMP_EQ_OQ);
+    #[inline(always)]
+    fn is_nan(self) -> Mask8 {
+        // Safety: AVX is present (module header).
+        Mask8(unsafe { _mm256_cmp_ps::<_CMP_UNORD_Q>(self.0, self.0) })
+    }
+    #[inline(always)]
+    fn select(mask: Mask8, if_true: F32x8, if_false: F32x8) -> F32x8 {
+        // Safety: AVX is present (module header).
+        F32x8(unsafe { _mm256_blendv_ps(if_false.0, if_true.0, mask.0) })
+    }
+}

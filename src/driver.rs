@@ -1,0 +1,251 @@
+//! The one place that loops: whole vectors, then the tail, then (above a size) rayon chunks.
+//!
+//! The tail is the same kernel on one vector padded with zeros, so an element's result does not
+//! depend on where it sits in the buffer, and rayon chunks are multiples of every lane count, so
+//! it does not depend on the thread count either.
+
+use crate::backend::{self, Backend, Vector};
+use crate::kernel::Kernel;
+
+/// The widest vector of any backend; tails are padded to this.
+const MAX_LANES: usize = 16;
+
+/// Buffers at least this long are split across rayon's threads. Below it even the cheapest
+/// activation is done in a few microseconds, less than waking a second thread costs.
+pub const PARALLEL_THRESHOLD: usize = 1 << 17;
+
+/// Elements per rayon task: 128 KiB per stream, so a task's inputs and output sit in L2.
+const CHUNK: usize = 1 << 15;
+const _: () = assert!(CHUNK % MAX_LANES == 0);
+
+/// One call's worth of work: which function, over which slices (lengths already checked equal).
+pub(crate) enum Job<'a> {
+    Forward {
+        x: &'a [f32],
+        y: &'a mut [f32],
+    },
+    ForwardInPlace {
+        xy: &'a mut [f32],
+    },
+    Derivative {
+        x: &'a [f32],
+        d: &'a mut [f32],
+    },
+    Backward {
+        x: &'a [f32],
+        dy: &'a [f32],
+        dx: &'a mut [f32],
+    },
+    BackwardInPlace {
+        x: &'a [f32],
+        dy_dx: &'a mut [f32],
+    },
+    DerivativeFromOutput {
+        y: &'a [f32],
+        d: &'a mut [f32],
+    },
+    BackwardFromOutput {
+        y: &'a [f32],
+        dy: &'a [f32],
+        dx: &'a mut [f32],
+    },
+}
+
+impl<'a> Job<'a> {
+    fn len(&self) -> usize {
+        match self {
+            Job::Forward { y, .. } => y.len(),
+            Job::ForwardInPlace { xy } => xy.len(),
+            Job::Derivative { d, .. } | Job::DerivativeFromOutput { d, .. } => d.len(),
+            Job::Backward { dx, .. } | Job::BackwardFromOutput { dx, .. } => dx.len(),
+            Job::BackwardInPlace { dy_dx, .. } => dy_dx.len(),
+        }
+    }
+
+    pub(crate) fn is_from_output(&self) -> bool {
+        matches!(
+            self,
+            Job::DerivativeFromOutput { .. } | Job::BackwardFromOutput { .. }
+        )
+    }
+
+    fn split_at(self, mid: usize) -> (Job<'a>, Job<'a>) {
+        match self {
+            Job::Forward { x, y } => {
+                let ((x0, x1), (y0, y1)) = (x.split_at(mid), y.split_at_mut(mid));
+                (Job::Forward { x: x0, y: y0 }, Job::Forward { x: x1, y: y1 })
+            }
+            Job::ForwardInPlace { xy } => {
+                let (a, b) = xy.split_at_mut(mid);
+                (Job::ForwardInPlace { xy: a }, Job::ForwardInPlace { xy: b })
+            }
+            Job::Derivative { x, d } => {
+                let ((x0, x1), (d0, d1)) = (x.split_at(mid), d.split_at_mut(mid));
+                (
+                    Job::Derivative { x: x0, d: d0 },
+                    Job::Derivative { x: x1, d: d1 },
+                )
+            }
+            Job::Backward { x, dy, dx } => {
+                let ((x0, x1), (g0, g1), (o0, o1)) =
+                    (x.split_at(mid), dy.split_at(mid), dx.split_at_mut(mid));
+                (
+                    Job::Backward {
+                        x: x0,
+                        dy: g0,
+                        dx: o0,
+                    },
+                    Job::Backward {
+                        x: x1,
+                        dy: g1,
+                        dx: o1,
+                    },
+                )
+            }
+            Job::BackwardInPlace { x, dy_dx } => {
+                let ((x0, x1), (g0, g1)) = (x.split_at(mid), dy_dx.split_at_mut(mid));
+                (
+                    Job::BackwardInPlace { x: x0, dy_dx: g0 },
+                    Job::BackwardInPlace { x: x1, dy_dx: g1 },
+                )
+            }
+            Job::DerivativeFromOutput { y, d } => {
+                let ((y0, y1), (d0, d1)) = (y.split_at(mid), d.split_at_mut(mid));
+                (
+                    Job::DerivativeFromOutput { y: y0, d: d0 },
+                    Job::DerivativeFromOutput { y: y1, d: d1 },
+                )
+            }
+            Job::BackwardFromOutput { y, dy, dx } => {
+                let ((y0, y1), (g0, g1), (o0, o1)) =
+                    (y.split_at(mid), dy.split_at(mid), dx.split_at_mut(mid));
+                (
+                    Job::BackwardFromOutput {
+                        y: y0,
+                        dy: g0,
+                        dx: o0,
+                    },
+                    Job::BackwardFromOutput {
+                        y: y1,
+                        dy: g1,
+                        dx: o1,
+                    },
+                )
+            }
+        }
+    }
+}
+
+/// Runs `job` on the active backend: on the calling thread when `parallel` is false or the
+/// buffer is short, otherwise split into chunks on the current rayon pool.
+pub(crate) fn execute<K: Kernel>(k: &K, job: Job<'_>, parallel: bool) {
+    let backend = backend::backend();
+    if parallel && job.len() >= PARALLEL_THRESHOLD && rayon::current_num_threads() > 1 {
+        run_split(backend, k, job);
+    } else {
+        backend::run_on(backend, k, job);
+    }
+}
+
+fn run_split<K: Kernel>(backend: Backend, k: &K, job: Job<'_>) {
+    let n = job.len();
+    if n <= CHUNK {
+        backend::run_on(backend, k, job);
+    } else {
+        let mid = (n / 2 / CHUNK).max(1) * CHUNK;
+        let (a, b) = job.split_at(mid);
+        rayon::join(|| run_split(backend, k, a), || run_split(backend, k, b));
+    }
+}
+
+/// Runs `job` with `k` instantiated for `V`. Inlined into each backend's `#[target_feature]`
+/// trampoline so the whole loop is compiled for that instruction set.
+#[inline(always)]
+pub(crate) fn run<V: Vector, K: Kernel>(k: &K, job: Job<'_>) {
+    match job {
+        Job::Forward { x, y } => map1::<V>(x, y, |x| k.forward(x)),
+        Job::ForwardInPlace { xy } => map1_in_place::<V>(xy, |x| k.forward(x)),
+        Job::Derivative { x, d } => map1::<V>(x, d, |x| k.derivative(x)),
+        Job::Backward { x, dy, dx } => map2::<V>(x, dy, dx, |x, dy| k.backward(x, dy)),
+        Job::BackwardInPlace { x, dy_dx } => {
+            map2_in_place::<V>(x, dy_dx, |x, dy| k.backward(x, dy))
+        }
+        Job::DerivativeFromOutput { y, d } => map1::<V>(y, d, |y| k.derivative_from_output(y)),
+        Job::BackwardFromOutput { y, dy, dx } => {
+            map2::<V>(y, dy, dx, |y, dy| k.backward_from_output(y, dy))
+        }
+    }
+}
+
+/// Loads the last `src.len() < V::LANES` elements into a zero-padded vector.
+#[inline(always)]
+fn load_tail<V: Vector>(src: &[f32]) -> V {
+    let mut padded = [0.0f32; MAX_LANES];
+    padded[..src.len()].copy_from_slice(src);
+    V::load(&padded)
+}
+
+#[inline(always)]
+fn store_tail<V: Vector>(v: V, dst: &mut [f32]) {
+    let mut padded = [0.0f32; MAX_LANES];
+    v.store(&mut padded);
+    let n = dst.len();
+    dst.copy_from_slice(&padded[..n]);
+}
+
+#[inline(always)]
+fn map1<V: Vector>(x: &[f32], out: &mut [f32], f: impl Fn(V) -> V) {
+    let mut xs = x.chunks_exact(V::LANES);
+    let mut outs = out.chunks_exact_mut(V::LANES);
+    for (x, out) in (&mut xs).zip(&mut outs) {
+        f(V::load(x)).store(out);
+    }
+    let tail = xs.remainder();
+    if !tail.is_empty() {
+        store_tail(f(load_tail::<V>(tail)), outs.into_remainder());
+    }
+}
+
+#[inline(always)]
+fn map1_in_place<V: Vector>(xy: &mut [f32], f: impl Fn(V) -> V) {
+    let mut chunks = xy.chunks_exact_mut(V::LANES);
+    for xy in &mut chunks {
+        f(V::load(xy)).store(xy);
+    }
+    let tail = chunks.into_remainder();
+    if !tail.is_empty() {
+        let v = f(load_tail::<V>(tail));
+        store_tail(v, tail);
+    }
+}
+
+#[inline(always)]
+fn map2<V: Vector>(a: &[f32], b: &[f32], out: &mut [f32], f: impl Fn(V, V) -> V) {
+    let mut as_ = a.chunks_exact(V::LANES);
+    let mut bs = b.chunks_exact(V::LANES);
+    let mut outs = out.chunks_exact_mut(V::LANES);
+    for ((a, b), out) in (&mut as_).zip(&mut bs).zip(&mut outs) {
+        f(V::load(a), V::load(b)).store(out);
+    }
+    let (a, b) = (as_.remainder(), bs.remainder());
+    if !a.is_empty() {
+        store_tail(
+            f(load_tail::<V>(a), load_tail::<V>(b)),
+            outs.into_remainder(),
+        );
+    }
+}
+
+#[inline(always)]
+fn map2_in_place<V: Vector>(a: &[f32], b_out: &mut [f32], f: impl Fn(V, V) -> V) {
+    let mut as_ = a.chunks_exact(V::LANES);
+    let mut bs = b_out.chunks_exact_mut(V::LANES);
+    for (a, b) in (&mut as_).zip(&mut bs) {
+        f(V::load(a), V::load(b)).store(b);
+    }
+    let (a, b) = (as_.remainder(), bs.into_remainder());
+    if !a.is_empty() {
+        let v = f(load_tail::<V>(a), load_tail::<V>(b));
+        store_tail(v, b);
+    }
+}

@@ -1,0 +1,58 @@
+//! # actkern
+//!
+//! SIMD-vectorized neural-network activation functions and their gradients over `f32` slices,
+//! following PyTorch's CPU semantics (see `SPEC.md` in the repository for every formula, value
+//! at a kink, special-value rule and accuracy bound).
+//!
+//! Every activation is written once, in its own file under `kernels/`, as loop-free functions of
+//! a [`Vector`]; the same source is instantiated for AVX-512, AVX2+FMA, portable `wide::f32x8`
+//! and one-lane `f32`, chosen at run time ([`Backend`]). One driver owns loops, tails and rayon.
+//!
+//! ```
+//! use actkern::{Activation, Apply, Gelu, Tanh};
+//!
+//! let x: Vec<f32> = (-8..8).map(|i| i as f32 * 0.5).collect();
+//! let mut y = vec![0.0; x.len()];
+//!
+//! // Known at compile time: a typed kernel.
+//! Tanh.forward(&x, &mut y);
+//!
+//! // Chosen at run time: parse a spec string.
+//! let act: Activation = "leaky_relu(negative_slope=0.2)".parse()?;
+//! act.forward(&x, &mut y);
+//! assert_eq!(y[0], -0.8);
+//!
+//! // Gradients: dx = dy · f'(x), fused.
+//! let dy = vec![1.0; x.len()];
+//! let mut dx = vec![0.0; x.len()];
+//! act.backward(&x, &dy, &mut dx);
+//! assert_eq!(dx[0], 0.2);
+//! # Ok::<(), actkern::ParseError>(())
+//! ```
+#![deny(missing_docs)]
+#![deny(unsafe_code)]
+
+/// One module per file of `kernels/`, each holding one activation's kernel type.
+#[macro_use]
+pub mod kernels {
+    include!(concat!(env!("OUT_DIR"), "/kernels.rs"));
+}
+
+pub mod accuracy;
+mod activation;
+mod apply;
+#[allow(unsafe_code)]
+mod backend;
+mod driver;
+pub mod kernel;
+pub mod math;
+pub mod reference;
+mod spec;
+
+pub use activation::{ACTIVATIONS, Activation, ActivationInfo};
+pub use apply::{Apply, FromOutputError, KernelVisitor, Serial};
+pub use backend::{Backend, BackendError, Vector, backend, set_backend, with_backend};
+pub use driver::PARALLEL_THRESHOLD;
+pub use kernel::{Kernel, Param, ParamKind, ParamValue, Range};
+pub use kernels::*;
+pub use spec::ParseError;
