@@ -5,6 +5,7 @@
 //! cargo run --release --example accuracy                      # all 2³² inputs, all backends
 //! cargo run --release --example accuracy -- --stride 4099     # a quick strided pass
 //! cargo run --release --example accuracy -- --only tanh,elu --backend avx512,scalar
+//! cargo run --release --example accuracy -- --all-examples   # every example parameter set too
 //! ```
 //!
 //! Prints a Markdown table: per function, the max error in ULPs on each backend (SPEC §4 rules:
@@ -23,11 +24,31 @@ struct Options {
     backends: Vec<Backend>,
     stride: u64,
     only: Option<Vec<String>>,
+    all_examples: bool,
+}
+
+fn has_non_default_choice(act: &Activation) -> bool {
+    struct Choice;
+    impl actkern::KernelVisitor<bool> for Choice {
+        fn visit<K: actkern::Kernel>(self, k: &K) -> bool {
+            K::PARAMS
+                .iter()
+                .zip(k.params())
+                .any(|(p, v)| match (p.kind, v) {
+                    (
+                        actkern::ParamKind::Choice { default, .. },
+                        actkern::ParamValue::Choice(i),
+                    ) => i != default,
+                    _ => false,
+                })
+        }
+    }
+    actkern::Apply::visit(act, Choice)
 }
 
 fn usage(problem: &str) -> ! {
     eprintln!(
-        "accuracy: {problem}\nusage: accuracy [--backend all|scalar,portable,avx2,avx512] [--stride N] [--only NAME,...]"
+        "accuracy: {problem}\nusage: accuracy [--backend all|scalar,portable,avx2,avx512] [--stride N] [--only NAME,...] [--all-examples]"
     );
     std::process::exit(2)
 }
@@ -37,6 +58,7 @@ fn parse_options() -> Options {
         backends: Backend::available(),
         stride: 1,
         only: None,
+        all_examples: false,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -68,6 +90,7 @@ fn parse_options() -> Options {
                     .unwrap_or_else(|| usage("--stride takes a whole number >= 1"))
             }
             "--only" => options.only = Some(value().split(',').map(str::to_string).collect()),
+            "--all-examples" => options.all_examples = true,
             other => usage(&format!("unknown argument `{other}`")),
         }
     }
@@ -185,48 +208,58 @@ fn main() {
         {
             continue;
         }
-        let act = info.default_instance();
-        for function in Function::ALL {
-            if function == Function::DerivativeFromOutput
-                && !actkern::Apply::has_backward_from_output(&act)
-            {
-                continue;
-            }
-            let bound = accuracy::bound(&act, function);
-            let row = sweep(&act, function, &options.backends, options.stride);
-            let over = row.worst.iter().any(|w| w.ulp > bound);
-            failed |= over;
-            let w = row.worst[0];
-            let cells: Vec<String> = row.worst.iter().map(|w| show(w.ulp, bound)).collect();
-            let (input, got, want) = if w.ulp > 0.0 {
-                (
-                    format!("{:e}", w.input),
-                    format!("{:e}", w.got),
-                    format!("{:e}", w.want),
-                )
-            } else {
-                ("–".into(), "–".into(), "–".into())
-            };
-            println!(
-                "| {} | {} | {} | {} | {} | {} | {} | {}{} |",
-                act,
-                function.label(),
-                cells.join(" | "),
-                if bound == 0.0 {
-                    "exact".to_string()
+        // The default instance, plus every example that picks another formula (a choice
+        // parameter such as gelu's `approximate`), or all examples with --all-examples.
+        let instances: Vec<Activation> = info
+            .example_instances()
+            .into_iter()
+            .enumerate()
+            .filter(|(i, act)| *i == 0 || options.all_examples || has_non_default_choice(act))
+            .map(|(_, act)| act)
+            .collect();
+        for act in instances {
+            for function in Function::ALL {
+                if function == Function::DerivativeFromOutput
+                    && !actkern::Apply::has_backward_from_output(&act)
+                {
+                    continue;
+                }
+                let bound = accuracy::bound(&act, function);
+                let row = sweep(&act, function, &options.backends, options.stride);
+                let over = row.worst.iter().any(|w| w.ulp > bound);
+                failed |= over;
+                let w = row.worst[0];
+                let cells: Vec<String> = row.worst.iter().map(|w| show(w.ulp, bound)).collect();
+                let (input, got, want) = if w.ulp > 0.0 {
+                    (
+                        format!("{:e}", w.input),
+                        format!("{:e}", w.got),
+                        format!("{:e}", w.want),
+                    )
                 } else {
-                    format!("{bound}")
-                },
-                input,
-                got,
-                want,
-                row.differing
-                    .iter()
-                    .map(u64::to_string)
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                if over { " **OVER BOUND**" } else { "" }
-            );
+                    ("–".into(), "–".into(), "–".into())
+                };
+                println!(
+                    "| {} | {} | {} | {} | {} | {} | {} | {}{} |",
+                    act,
+                    function.label(),
+                    cells.join(" | "),
+                    if bound == 0.0 {
+                        "exact".to_string()
+                    } else {
+                        format!("{bound}")
+                    },
+                    input,
+                    got,
+                    want,
+                    row.differing
+                        .iter()
+                        .map(u64::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    if over { " **OVER BOUND**" } else { "" }
+                );
+            }
         }
     }
     println!("\nTook {:.0} s.", started.elapsed().as_secs_f64());

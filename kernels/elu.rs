@@ -35,14 +35,28 @@ impl Default for Elu {
 
 impl Kernel for Elu {
     const NAME: &'static str = "elu";
-    const PARAMS: &'static [Param] =
-        &[Param { name: "alpha", kind: ParamKind::Real { default: Some(1.0), range: Range::Finite } }];
-    const FORMULA: &'static str = "x > 0 ? x : alpha * (exp(x) - 1); f'(x) = x > 0 ? 1 : alpha * exp(x)";
-    const EXAMPLES: &'static [&'static str] =
-        &["elu", "elu(alpha=0.5)", "elu(alpha=2.5)", "elu(alpha=-0.75)", "elu(alpha=0)", "elu(alpha=1e30)"];
+    const PARAMS: &'static [Param] = &[Param {
+        name: "alpha",
+        kind: ParamKind::Real {
+            default: Some(1.0),
+            range: Range::Finite,
+        },
+    }];
+    const FORMULA: &'static str =
+        "x > 0 ? x : alpha * (exp(x) - 1); f'(x) = x > 0 ? 1 : alpha * exp(x)";
+    const EXAMPLES: &'static [&'static str] = &[
+        "elu",
+        "elu(alpha=0.5)",
+        "elu(alpha=2.5)",
+        "elu(alpha=-0.75)",
+        "elu(alpha=0)",
+        "elu(alpha=1e30)",
+    ];
 
     fn from_params(values: &[ParamValue]) -> Result<Self, String> {
-        Ok(Elu { alpha: values[0].real() })
+        Ok(Elu {
+            alpha: values[0].real(),
+        })
     }
     fn params(&self) -> Vec<ParamValue> {
         vec![ParamValue::Real(self.alpha)]
@@ -54,22 +68,36 @@ impl Kernel for Elu {
     }
     #[inline(always)]
     fn derivative<V: Vector>(&self, x: V) -> V {
-        V::select(x.gt(V::splat(0.0)), V::splat(1.0), exp_times_v(x, V::splat(self.alpha)))
+        V::select(
+            x.gt(V::splat(0.0)),
+            V::splat(1.0),
+            exp_times_v(x, V::splat(self.alpha)),
+        )
     }
     #[inline(always)]
     fn backward<V: Vector>(&self, x: V, dy: V) -> V {
-        V::select(x.gt(V::splat(0.0)), dy, dy * exp_times_v(x, V::splat(self.alpha)))
+        V::select(
+            x.gt(V::splat(0.0)),
+            dy,
+            dy * exp_times_v(x, V::splat(self.alpha)),
+        )
     }
     fn has_derivative_from_output(&self) -> bool {
         self.alpha > 0.0
     }
     #[inline(always)]
     fn derivative_from_output<V: Vector>(&self, y: V) -> V {
-        keep_nan(y, V::select(y.gt(V::splat(0.0)), V::splat(1.0), y + V::splat(self.alpha)))
+        keep_nan(
+            y,
+            V::select(y.gt(V::splat(0.0)), V::splat(1.0), y + V::splat(self.alpha)),
+        )
     }
     #[inline(always)]
     fn backward_from_output<V: Vector>(&self, y: V, dy: V) -> V {
-        keep_nan(y, V::select(y.gt(V::splat(0.0)), dy, dy * (y + V::splat(self.alpha))))
+        keep_nan(
+            y,
+            V::select(y.gt(V::splat(0.0)), dy, dy * (y + V::splat(self.alpha))),
+        )
     }
 
     fn reference_forward(&self, x: f64) -> f64 {

@@ -44,14 +44,25 @@ impl Hardshrink {
 
 impl Kernel for Hardshrink {
     const NAME: &'static str = "hardshrink";
-    const PARAMS: &'static [Param] =
-        &[Param { name: "lambd", kind: ParamKind::Real { default: Some(0.5), range: Range::Finite } }];
+    const PARAMS: &'static [Param] = &[Param {
+        name: "lambd",
+        kind: ParamKind::Real {
+            default: Some(0.5),
+            range: Range::Finite,
+        },
+    }];
     const FORMULA: &'static str = "-lambd <= x <= lambd ? 0 : x; f'(x) = |x| > lambd ? 1 : 0";
-    const EXAMPLES: &'static [&'static str] =
-        &["hardshrink", "hardshrink(lambd=1.25)", "hardshrink(lambd=0)", "hardshrink(lambd=-0.5)"];
+    const EXAMPLES: &'static [&'static str] = &[
+        "hardshrink",
+        "hardshrink(lambd=1.25)",
+        "hardshrink(lambd=0)",
+        "hardshrink(lambd=-0.5)",
+    ];
 
     fn from_params(values: &[ParamValue]) -> Result<Self, String> {
-        Ok(Hardshrink { lambd: values[0].real() })
+        Ok(Hardshrink {
+            lambd: values[0].real(),
+        })
     }
     fn params(&self) -> Vec<ParamValue> {
         vec![ParamValue::Real(self.lambd)]

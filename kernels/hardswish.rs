@@ -7,10 +7,11 @@
 //!   determine x on (−3, 0).
 //! - Measured max error: forward exact; derivative ≤ 1 ULP, or ≤ 2⁻²⁴ absolute near its zero at
 //!   x = −1.5 (SPEC §4).
+#![allow(clippy::excessive_precision)]
 
 use crate::backend::Vector;
 use crate::kernel::Kernel;
-use crate::math::keep_nan;
+use crate::math::{add_pair, keep_nan, mul_pair};
 
 /// Hard swish: `x · min(max(x + 3, 0), 6) / 6`.
 ///
@@ -23,11 +24,27 @@ use crate::math::keep_nan;
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Hardswish;
 
+impl Hardswish {
+    /// x/3 + 1/2 rounded once: x·(1/3) and the sum carried as pairs, so the result keeps its
+    /// relative accuracy as it approaches its zero at x = −1.5.
+    #[inline(always)]
+    fn ramp<V: Vector>(x: V) -> V {
+        let third = mul_pair((x, V::splat(0.0)), (V::splat(THIRD_HI), V::splat(THIRD_LO)));
+        let (s, s_lo) = add_pair(third, (V::splat(0.5), V::splat(0.0)));
+        s + s_lo
+    }
+}
+
+/// 1/3 as an unevaluated sum of two f32.
+const THIRD_HI: f32 = 0.333_333_343;
+const THIRD_LO: f32 = (1.0 / 3.0 - THIRD_HI as f64) as f32;
+
 impl Kernel for Hardswish {
     const NAME: &'static str = "hardswish";
-    const FORMULA: &'static str = "x * min(max(x + 3, 0), 6) / 6; f'(x) = x <= -3 ? 0 : x < 3 ? x/3 + 1/2 : 1";
+    const FORMULA: &'static str =
+        "x * min(max(x + 3, 0), 6) / 6; f'(x) = x <= -3 ? 0 : x < 3 ? x/3 + 1/2 : 1";
     const EXAMPLES: &'static [&'static str] = &["hardswish"];
-    const DERIVATIVE_CROSSES_ZERO: bool = true;
+    const DERIVATIVE_ZERO: Option<f32> = Some(-1.5);
 
     fn from_params(_: &[crate::ParamValue]) -> Result<Self, String> {
         Ok(Hardswish)
@@ -38,19 +55,25 @@ impl Kernel for Hardswish {
 
     #[inline(always)]
     fn forward<V: Vector>(&self, x: V) -> V {
-        let c = (x + V::splat(3.0)).max_keep_nan(V::splat(0.0)).min_keep_nan(V::splat(6.0));
+        let c = (x + V::splat(3.0))
+            .max_keep_nan(V::splat(0.0))
+            .min_keep_nan(V::splat(6.0));
         // x ≤ −3 gives x·0/6 = −0 in PyTorch; selecting −0 also covers x = −inf.
-        V::select(x.le(V::splat(-3.0)), V::splat(-0.0), (x * c) / V::splat(6.0))
+        V::select(
+            x.le(V::splat(-3.0)),
+            V::splat(-0.0),
+            (x * c) / V::splat(6.0),
+        )
     }
     #[inline(always)]
     fn derivative<V: Vector>(&self, x: V) -> V {
-        let ramp = x / V::splat(3.0) + V::splat(0.5);
+        let ramp = Self::ramp(x);
         let d = V::select(x.lt(V::splat(3.0)), ramp, V::splat(1.0));
         keep_nan(x, V::select(x.le(V::splat(-3.0)), V::splat(0.0), d))
     }
     #[inline(always)]
     fn backward<V: Vector>(&self, x: V, dy: V) -> V {
-        let ramp = dy * (x / V::splat(3.0) + V::splat(0.5));
+        let ramp = dy * Self::ramp(x);
         let dx = V::select(x.lt(V::splat(3.0)), ramp, dy);
         keep_nan(x, V::select(x.le(V::splat(-3.0)), V::splat(0.0), dx))
     }

@@ -28,7 +28,10 @@ pub struct Hardtanh {
 
 impl Default for Hardtanh {
     fn default() -> Self {
-        Hardtanh { min_val: -1.0, max_val: 1.0 }
+        Hardtanh {
+            min_val: -1.0,
+            max_val: 1.0,
+        }
     }
 }
 
@@ -42,10 +45,23 @@ impl Hardtanh {
 impl Kernel for Hardtanh {
     const NAME: &'static str = "hardtanh";
     const PARAMS: &'static [Param] = &[
-        Param { name: "min_val", kind: ParamKind::Real { default: Some(-1.0), range: Range::Finite } },
-        Param { name: "max_val", kind: ParamKind::Real { default: Some(1.0), range: Range::Finite } },
+        Param {
+            name: "min_val",
+            kind: ParamKind::Real {
+                default: Some(-1.0),
+                range: Range::Finite,
+            },
+        },
+        Param {
+            name: "max_val",
+            kind: ParamKind::Real {
+                default: Some(1.0),
+                range: Range::Finite,
+            },
+        },
     ];
-    const FORMULA: &'static str = "min(max(x, min_val), max_val); f'(x) = min_val < x < max_val ? 1 : 0";
+    const FORMULA: &'static str =
+        "min(max(x, min_val), max_val); f'(x) = min_val < x < max_val ? 1 : 0";
     const EXAMPLES: &'static [&'static str] = &[
         "hardtanh",
         "hardtanh(min_val=-2, max_val=2)",
@@ -56,17 +72,23 @@ impl Kernel for Hardtanh {
     fn from_params(values: &[ParamValue]) -> Result<Self, String> {
         let (min_val, max_val) = (values[0].real(), values[1].real());
         if min_val > max_val {
-            return Err(format!("min_val ({min_val}) must not exceed max_val ({max_val})"));
+            return Err(format!(
+                "min_val ({min_val}) must not exceed max_val ({max_val})"
+            ));
         }
         Ok(Hardtanh { min_val, max_val })
     }
     fn params(&self) -> Vec<ParamValue> {
-        vec![ParamValue::Real(self.min_val), ParamValue::Real(self.max_val)]
+        vec![
+            ParamValue::Real(self.min_val),
+            ParamValue::Real(self.max_val),
+        ]
     }
 
     #[inline(always)]
     fn forward<V: Vector>(&self, x: V) -> V {
-        x.max_keep_nan(V::splat(self.min_val)).min_keep_nan(V::splat(self.max_val))
+        x.max_keep_nan(V::splat(self.min_val))
+            .min_keep_nan(V::splat(self.max_val))
     }
     #[inline(always)]
     fn derivative<V: Vector>(&self, x: V) -> V {
@@ -95,9 +117,17 @@ impl Kernel for Hardtanh {
         crate::reference::hardtanh_derivative(x, self.min_val.into(), self.max_val.into())
     }
     fn reference_derivative_from_output(&self, y: f64) -> Option<f64> {
-        Some(crate::reference::hardtanh_derivative_from_output(y, self.min_val.into(), self.max_val.into()))
+        Some(crate::reference::hardtanh_derivative_from_output(
+            y,
+            self.min_val.into(),
+            self.max_val.into(),
+        ))
     }
     fn pytorch_forward(&self, x: f32) -> Option<f32> {
-        Some(crate::reference::pytorch::hardtanh(x, self.min_val, self.max_val))
+        Some(crate::reference::pytorch::hardtanh(
+            x,
+            self.min_val,
+            self.max_val,
+        ))
     }
 }

@@ -26,15 +26,23 @@ pub struct LeakyRelu {
 
 impl Default for LeakyRelu {
     fn default() -> Self {
-        LeakyRelu { negative_slope: 0.01 }
+        LeakyRelu {
+            negative_slope: 0.01,
+        }
     }
 }
 
 impl Kernel for LeakyRelu {
     const NAME: &'static str = "leaky_relu";
-    const PARAMS: &'static [Param] =
-        &[Param { name: "negative_slope", kind: ParamKind::Real { default: Some(0.01), range: Range::Finite } }];
-    const FORMULA: &'static str = "x > 0 ? x : negative_slope * x; f'(x) = x > 0 ? 1 : negative_slope";
+    const PARAMS: &'static [Param] = &[Param {
+        name: "negative_slope",
+        kind: ParamKind::Real {
+            default: Some(0.01),
+            range: Range::Finite,
+        },
+    }];
+    const FORMULA: &'static str =
+        "x > 0 ? x : negative_slope * x; f'(x) = x > 0 ? 1 : negative_slope";
     const EXAMPLES: &'static [&'static str] = &[
         "leaky_relu",
         "leaky_relu(negative_slope=0.2)",
@@ -44,7 +52,9 @@ impl Kernel for LeakyRelu {
     ];
 
     fn from_params(values: &[ParamValue]) -> Result<Self, String> {
-        Ok(LeakyRelu { negative_slope: values[0].real() })
+        Ok(LeakyRelu {
+            negative_slope: values[0].real(),
+        })
     }
     fn params(&self) -> Vec<ParamValue> {
         vec![ParamValue::Real(self.negative_slope)]
@@ -56,11 +66,21 @@ impl Kernel for LeakyRelu {
     }
     #[inline(always)]
     fn derivative<V: Vector>(&self, x: V) -> V {
-        keep_nan(x, V::select(x.gt(V::splat(0.0)), V::splat(1.0), V::splat(self.negative_slope)))
+        keep_nan(
+            x,
+            V::select(
+                x.gt(V::splat(0.0)),
+                V::splat(1.0),
+                V::splat(self.negative_slope),
+            ),
+        )
     }
     #[inline(always)]
     fn backward<V: Vector>(&self, x: V, dy: V) -> V {
-        keep_nan(x, V::select(x.gt(V::splat(0.0)), dy, dy * V::splat(self.negative_slope)))
+        keep_nan(
+            x,
+            V::select(x.gt(V::splat(0.0)), dy, dy * V::splat(self.negative_slope)),
+        )
     }
     fn has_derivative_from_output(&self) -> bool {
         self.negative_slope > 0.0
@@ -81,10 +101,14 @@ impl Kernel for LeakyRelu {
         crate::reference::leaky_relu_derivative(x, self.negative_slope.into())
     }
     fn reference_derivative_from_output(&self, y: f64) -> Option<f64> {
-        self.has_derivative_from_output()
-            .then(|| crate::reference::leaky_relu_derivative_from_output(y, self.negative_slope.into()))
+        self.has_derivative_from_output().then(|| {
+            crate::reference::leaky_relu_derivative_from_output(y, self.negative_slope.into())
+        })
     }
     fn pytorch_forward(&self, x: f32) -> Option<f32> {
-        Some(crate::reference::pytorch::leaky_relu(x, self.negative_slope))
+        Some(crate::reference::pytorch::leaky_relu(
+            x,
+            self.negative_slope,
+        ))
     }
 }

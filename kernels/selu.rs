@@ -32,8 +32,7 @@ const LAMBDA_ALPHA_LO: f32 = (1.758_099_340_847_376_859_f64 - LAMBDA_ALPHA_HI as
 
 impl Kernel for Selu {
     const NAME: &'static str = "selu";
-    const FORMULA: &'static str =
-        "lambda * (x > 0 ? x : alpha * (exp(x) - 1)); f'(x) = x > 0 ? lambda : lambda * alpha * exp(x)";
+    const FORMULA: &'static str = "lambda * (x > 0 ? x : alpha * (exp(x) - 1)); f'(x) = x > 0 ? lambda : lambda * alpha * exp(x)";
     const EXAMPLES: &'static [&'static str] = &["selu"];
 
     fn from_params(_: &[crate::ParamValue]) -> Result<Self, String> {
@@ -52,7 +51,11 @@ impl Kernel for Selu {
     }
     #[inline(always)]
     fn derivative<V: Vector>(&self, x: V) -> V {
-        V::select(x.gt(V::splat(0.0)), V::splat(LAMBDA), exp_times(x, LAMBDA_ALPHA_HI, LAMBDA_ALPHA_LO))
+        V::select(
+            x.gt(V::splat(0.0)),
+            V::splat(LAMBDA),
+            exp_times(x, LAMBDA_ALPHA_HI, LAMBDA_ALPHA_LO),
+        )
     }
     #[inline(always)]
     fn backward<V: Vector>(&self, x: V, dy: V) -> V {
@@ -64,7 +67,10 @@ impl Kernel for Selu {
     #[inline(always)]
     fn derivative_from_output<V: Vector>(&self, y: V) -> V {
         let negative_side = (y + V::splat(LAMBDA_ALPHA_HI)) + V::splat(LAMBDA_ALPHA_LO);
-        keep_nan(y, V::select(y.gt(V::splat(0.0)), V::splat(LAMBDA), negative_side))
+        keep_nan(
+            y,
+            V::select(y.gt(V::splat(0.0)), V::splat(LAMBDA), negative_side),
+        )
     }
 
     fn reference_forward(&self, x: f64) -> f64 {

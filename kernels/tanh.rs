@@ -63,7 +63,7 @@ impl Kernel for Tanh {
 
     #[inline(always)]
     fn derivative<V: Vector>(&self, x: V) -> V {
-        logistic_bell(x + x, 2.0)
+        logistic_bell(x + x, 4.0)
     }
 
     fn has_derivative_from_output(&self) -> bool {

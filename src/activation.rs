@@ -19,6 +19,8 @@ pub struct ActivationInfo {
     pub examples: &'static [&'static str],
     /// SPEC §4's absolute-error allowance near a zero of the derivative applies.
     pub derivative_crosses_zero: bool,
+    /// Where the derivative crosses zero, if it does.
+    pub derivative_zero: Option<f32>,
     pub(crate) build: fn(&[ParamValue]) -> Result<Activation, String>,
 }
 
@@ -33,7 +35,8 @@ impl ActivationInfo {
             params: K::PARAMS,
             formula: K::FORMULA,
             examples: K::EXAMPLES,
-            derivative_crosses_zero: K::DERIVATIVE_CROSSES_ZERO,
+            derivative_crosses_zero: K::DERIVATIVE_ZERO.is_some(),
+            derivative_zero: K::DERIVATIVE_ZERO,
             build: build::<K>,
         }
     }

@@ -16,7 +16,7 @@ pub const PARALLEL_THRESHOLD: usize = 1 << 17;
 
 /// Elements per rayon task: 128 KiB per stream, so a task's inputs and output sit in L2.
 const CHUNK: usize = 1 << 15;
-const _: () = assert!(CHUNK % MAX_LANES == 0);
+const _: () = assert!(CHUNK.is_multiple_of(MAX_LANES));
 
 /// One call's worth of work: which function, over which slices (lengths already checked equal).
 pub(crate) enum Job<'a> {

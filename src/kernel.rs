@@ -21,9 +21,10 @@ pub trait Kernel: Copy + Send + Sync + fmt::Debug + PartialEq + 'static {
     /// Spec strings the test-suite and benchmarks run: the default first, then parameter values
     /// that move kinks, flip signs or reach range edges.
     const EXAMPLES: &'static [&'static str];
-    /// The derivative crosses zero inside its domain, where SPEC §4 accepts an absolute error
-    /// of 2⁻²⁴ instead of a relative one.
-    const DERIVATIVE_CROSSES_ZERO: bool = false;
+    /// Where the derivative crosses zero (default parameters), if it does: within
+    /// [`ZERO_WINDOW`](crate::accuracy::ZERO_WINDOW) of it SPEC §4 accepts an absolute error of
+    /// 2⁻²⁴ instead of a relative one.
+    const DERIVATIVE_ZERO: Option<f32> = None;
 
     /// Builds the activation from values in [`Kernel::PARAMS`] order, already checked against
     /// each parameter's own range. Returns a message for constraints between parameters.

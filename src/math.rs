@@ -9,7 +9,7 @@
 use crate::backend::Vector;
 
 /// log₂(e).
-const LOG2_E: f32 = 1.442_695_040_888_963_4;
+const LOG2_E: f32 = core::f32::consts::LOG2_E;
 /// ln 2 split so that `n · LN2_HI` is exact for |n| < 2¹⁵ (9 significant bits; Cody & Waite).
 const LN2_HI: f32 = 0.693_359_375;
 /// ln 2 − `LN2_HI`.
@@ -92,10 +92,16 @@ pub fn exp_times<V: Vector>(x: V, c_hi: f32, c_lo: f32) -> V {
 }
 
 /// `c · eˣ` for a factor only known at run time (a kernel parameter), rounded about once.
+///
+/// Works for any finite c: x is clamped at −192 (not −104), below which c·eˣ < 2⁻¹⁴⁹ even for
+/// c = f32::MAX, and the scaling by 2ⁿ is done in three exact steps.
 #[inline(always)]
 pub fn exp_times_v<V: Vector>(x: V, c: V) -> V {
-    let (q, n) = exp_parts(x);
-    ldexp(c.mul_add(q, c), n)
+    let x = x.max_keep_nan(V::splat(-192.0)).min_keep_nan(V::splat(EXP_MAX_X));
+    let (q, n) = exp_reduced(x);
+    let third = (n * V::splat(1.0 / 3.0)).round_ties_even();
+    let rest = n - third - third;
+    c.mul_add(q, c) * V::pow2i(third) * V::pow2i(third) * V::pow2i(rest)
 }
 
 /// eˣ, max error ≈ 1 ULP; exact limits at ±inf, NaN propagates.
@@ -125,24 +131,26 @@ pub fn expm1<V: Vector>(x: V) -> V {
     V::select(x.abs().lt(V::splat(TINY_EXPM1)), x, result)
 }
 
-/// `2ᵏ · e^{−|x|} / (1 + e^{−|x|})²`: the bell shared by σ'(x) (k = 0) and, through
-/// tanh'(x) = 4·σ'(2x), by tanh' (k = 2).
+/// `c · e^{−|x|} / (1 + e^{−|x|})²` for a power of two `c`: the bell shared by σ'(x) (c = 1)
+/// and, through tanh'(x) = 4·σ'(2x), by tanh' (c = 4).
 ///
-/// With u = e^{−|x|} ∈ (0, 1], 1 + u is carried as an unevaluated sum hi + lo so that the
-/// square costs one rounding (FMA), which keeps the result within about 1.5 ULP. The factor 2ᵏ
-/// goes into the exponent before u is rounded, so a subnormal u still gives a normal result
-/// accurately. Symmetric in x; NaN propagates; ±inf gives +0.
+/// u = e^{−|x|} ∈ (0, 1] and 1 + u are carried as pairs, the square is formed with one FMA and
+/// the quotient by [`div_pair`], so the result rounds about once. `c` goes in before the scaling
+/// by 2ⁿ, so a subnormal u still gives an accurate normal result. Symmetric in x; NaN
+/// propagates; ±inf gives +0.
 #[inline(always)]
-pub fn logistic_bell<V: Vector>(x: V, k: f32) -> V {
-    let (q, n) = exp_parts(-x.abs());
+pub fn logistic_bell<V: Vector>(x: V, c: f32) -> V {
+    let (cu, cu_lo) = exp_pair(-x.abs(), V::splat(0.0), V::splat(c));
+    // Exact for a power-of-two c (a subnormal u loses bits here, which 1 + u cannot feel).
+    let inv_c = V::splat(1.0 / c);
+    let (u, u_lo) = (cu * inv_c, cu_lo * inv_c);
     let one = V::splat(1.0);
-    let m = q + one;
-    let u = ldexp(m, n);
-    let scaled_u = ldexp(m, n + V::splat(k));
-    let hi = one + u;
-    let lo = (one - hi) + u;
-    let square = hi.mul_add(hi, (hi + hi) * lo);
-    scaled_u / square
+    let d = one + u;
+    let d_lo = ((one - d) + u) + u_lo;
+    let square = d * d;
+    let square_lo = d.mul_add(d, -square) + (d + d) * d_lo;
+    let inv_d = recip_estimate_1_2(d);
+    div_pair(cu, cu_lo, square, square_lo, inv_d * inv_d)
 }
 
 /// `v`, or NaN in the lanes where `x` is NaN: derivatives built from comparisons would otherwise
@@ -163,4 +171,217 @@ pub fn step<V: Vector>(inside: V::Mask, x: V) -> V {
 #[inline(always)]
 pub fn pass<V: Vector>(inside: V::Mask, x: V, dy: V) -> V {
     keep_nan(x, V::select(inside, dy, V::splat(0.0)))
+}
+
+/// `c · e^{x_hi + x_lo}` as an unevaluated sum `hi + lo` accurate to a few hundredths of an
+/// ULP of `hi` (`c` a per-lane factor; `x_lo` a correction to `x`, 0 for an exact `x`).
+///
+/// The rounding errors of the reduced argument and of the polynomial's last addition, which a
+/// plain `exp` leaves in its result (up to ≈ 0.8 ULP together), are carried in `lo`. Kernels
+/// divide or add these pairs and round once at the end, which is how σ, silu, softplus and
+/// their derivatives stay within SPEC §4's 2 ULP. `c` is applied before the scaling by 2ⁿ, so a
+/// normal `c·eˣ` is accurate even where eˣ alone would be subnormal. NaN propagates.
+#[inline(always)]
+pub fn exp_pair<V: Vector>(x_hi: V, x_lo: V, c: V) -> (V, V) {
+    let x = x_hi
+        .max_keep_nan(V::splat(EXP_MIN_X))
+        .min_keep_nan(V::splat(EXP_MAX_X));
+    // A clamped argument's correction means nothing (and may be huge).
+    let x_lo = V::select(x.eq(x_hi), x_lo, V::splat(0.0));
+    let n = (x * V::splat(LOG2_E)).round_ties_even();
+    let r1 = n.mul_add(V::splat(-LN2_HI), x);
+    let r = n.mul_add(V::splat(-LN2_LO), r1);
+    // What the second reduction step rounded away, plus the caller's correction.
+    let r_lo = (-n).mul_add(V::splat(LN2_LO), r1 - r) + x_lo;
+    // eʳ = 1 + r + s with s = r²·P(r) ≤ r/2: sum the three exactly into m + m_lo.
+    let s = (r * r) * poly(r, &EXP_P);
+    let q = r + s;
+    let q_lo = (r - q) + s;
+    let m = V::splat(1.0) + q;
+    let m_lo = ((V::splat(1.0) - m) + q) + q_lo;
+    // e^{r + r_lo} ≈ eʳ · (1 + r_lo); renormalized, since a caller's correction may exceed an
+    // ULP of m (an unnormalized pair), and callers rely on lo being below hi's last bit.
+    let (m, m_lo) = fast_two_sum(m, m.mul_add(r_lo, m_lo));
+    let p = c * m;
+    let p_lo = c.mul_add(m, -p) + c * m_lo;
+    let half = (n * V::splat(0.5)).round_ties_even();
+    let (s1, s2) = (V::pow2i(half), V::pow2i(n - half));
+    let hi = p * s1 * s2;
+    (hi, finite_or_zero(hi, p_lo * s1 * s2))
+}
+
+/// `lo` where `hi` is finite, else 0: the low part of an overflowed (or NaN) pair must not turn
+/// `hi + lo` into NaN.
+#[inline(always)]
+pub fn finite_or_zero<V: Vector>(hi: V, lo: V) -> V {
+    V::select(hi.abs().lt(V::splat(f32::INFINITY)), lo, V::splat(0.0))
+}
+
+/// e^{x_hi + x_lo} − 1 for a pair argument, so a rounded argument costs nothing (its rounding
+/// error would otherwise cost |x|·2⁻²⁴ relatively for large |x|). Below |x| = ½ it is
+/// expm1(x_hi) + x_lo·e^{x_hi}; above, the exponential as a pair minus 1, summed exactly
+/// (no cancellation there: eˣ − 1 is at least 0.39 in magnitude).
+#[inline(always)]
+pub fn expm1_pair<V: Vector>(x_hi: V, x_lo: V) -> V {
+    let small = expm1(x_hi) + exp_times_v(x_hi, x_lo);
+    let (e, e_lo) = exp_pair(x_hi, x_lo, V::splat(1.0));
+    let (s, s_lo) = two_sum(e, V::splat(-1.0));
+    // An overflowed e (+inf) makes the TwoSum residual NaN: keep s there.
+    let large = V::select(s.abs().lt(V::splat(f32::INFINITY)), s + (s_lo + e_lo), s);
+    // NaN fails the comparison and takes the small form, which propagates it.
+    V::select(x_hi.abs().ge(V::splat(0.5)), large, small)
+}
+
+/// 1/h for h ∈ [1, 2] within 1.8 % (least-squares quadratic): enough to apply the small
+/// correction of [`div_pair`], not a result on its own.
+#[inline(always)]
+pub fn recip_estimate_1_2<V: Vector>(h: V) -> V {
+    h.mul_add(V::splat(0.307_791_28), V::splat(-1.398_673_4))
+        .mul_add(h, V::splat(2.072_879_5))
+}
+
+/// `(n_hi + n_lo) / (d_hi + d_lo)` rounded about once: the quotient of the leading parts is
+/// corrected by its exact residual (one FMA recovers `n_hi − s·d_hi` exactly) and the low
+/// parts. `inv_d` is any estimate of `1/d_hi` within a few per cent; the correction it scales
+/// is itself about an ULP, so its error is negligible.
+#[inline(always)]
+pub fn div_pair<V: Vector>(n_hi: V, n_lo: V, d_hi: V, d_lo: V, inv_d: V) -> V {
+    let s = n_hi / d_hi;
+    let residual = (-s).mul_add(d_lo, (-s).mul_add(d_hi, n_hi) + n_lo);
+    residual.mul_add(inv_d, s)
+}
+
+/// `a + b` as an unevaluated sum when |a| ≥ |b| (Dekker's FastTwoSum).
+#[inline(always)]
+pub fn fast_two_sum<V: Vector>(a: V, b: V) -> (V, V) {
+    let s = a + b;
+    (s, b - (s - a))
+}
+
+/// `a + b` as an unevaluated sum (Knuth's TwoSum: exact for any order of magnitudes).
+#[inline(always)]
+pub fn two_sum<V: Vector>(a: V, b: V) -> (V, V) {
+    let s = a + b;
+    let b_virtual = s - a;
+    let a_virtual = s - b_virtual;
+    (s, (a - a_virtual) + (b - b_virtual))
+}
+
+/// σ(x_hi + x_lo) = 1 / (1 + e^{−x}), within about 1 ULP.
+///
+/// With u = e^{−|x|} ∈ (0, 1] as a pair (never overflows), σ = 1/(1 + u) for x ≥ 0 and
+/// u/(1 + u) for x < 0 (XNNPACK's reflection), divided with [`div_pair`]. NaN propagates.
+#[inline(always)]
+pub fn sigmoid<V: Vector>(x_hi: V, x_lo: V) -> V {
+    let nonnegative = x_hi.ge(V::splat(0.0));
+    let (u, u_lo) = exp_pair(
+        -x_hi.abs(),
+        V::select(nonnegative, -x_lo, x_lo),
+        V::splat(1.0),
+    );
+    let one = V::splat(1.0);
+    let d = one + u;
+    let d_lo = ((one - d) + u) + u_lo;
+    // NaN fails `x >= 0` and takes u, which is NaN.
+    let n = V::select(nonnegative, one, u);
+    let n_lo = V::select(nonnegative, V::splat(0.0), u_lo);
+    div_pair(n, n_lo, d, d_lo, recip_estimate_1_2(d))
+}
+
+/// ln(1 + v) for v ∈ [0, 1], within about 1 ULP (Cephes `logf` polynomial).
+///
+/// Needs no exponent extraction: for v ≤ √2 − 1 the polynomial takes f = v exactly; above it,
+/// 1 + v = 2·(1 + f) with f = (v − 1)/2 ∈ (−0.293, 0] and ln 2 is added back in two parts.
+#[inline(always)]
+pub fn log1p_unit<V: Vector>(v: V) -> V {
+    let upper = v.gt(V::splat(core::f32::consts::SQRT_2 - 1.0));
+    let f = V::select(upper, v.mul_add(V::splat(0.5), V::splat(-0.5)), v);
+    let e = V::select(upper, V::splat(1.0), V::splat(0.0));
+    let z = f * f;
+    // ln(1 + f) = f − f²/2 + f³·P(f)
+    let tail = z.mul_add(
+        f.mul_add(poly(f, &LOG_P), V::splat(-0.5)),
+        e * V::splat(LN2_LO),
+    );
+    (tail + f) + e * V::splat(LN2_HI)
+}
+
+/// Coefficients of (ln(1 + f) − f + f²/2) / f³ on √½ − 1 ≤ f ≤ √2 − 1 (Cephes `logf`).
+const LOG_P: [f32; 9] = [
+    7.037_683_629_2e-2,
+    -1.151_461_031_0e-1,
+    1.167_699_874_0e-1,
+    -1.242_014_084_6e-1,
+    1.424_932_278_7e-1,
+    -1.666_805_766_5e-1,
+    2.000_071_476_5e-1,
+    -2.499_999_399_3e-1,
+    3.333_333_117_4e-1,
+];
+
+/// `(a_hi + a_lo)·(b_hi + b_lo)` as a pair: the product's rounding error recovered by FMA, the
+/// cross terms added (the lo·lo term is below the pair's precision).
+#[inline(always)]
+pub fn mul_pair<V: Vector>((a, a_lo): (V, V), (b, b_lo): (V, V)) -> (V, V) {
+    let p = a * b;
+    (p, a.mul_add(b, -p) + a.mul_add(b_lo, a_lo * b))
+}
+
+/// `(a_hi + a_lo) + (b_hi + b_lo)` as a normalized pair (|lo| ≤ half an ULP of hi).
+#[inline(always)]
+pub fn add_pair<V: Vector>((a, a_lo): (V, V), (b, b_lo): (V, V)) -> (V, V) {
+    let (s, s_lo) = two_sum(a, b);
+    fast_two_sum(s, s_lo + (a_lo + b_lo))
+}
+
+/// `c·σ(a)` for `a = a_hi + a_lo`, rounded about once: x·σ(x) is silu, x·σ(2u) is gelu's tanh form.
+///
+/// With u = e^{−|a|} as a pair, c·σ(a) is c/(1 + u) for a ≥ 0 and c·u/(1 + u) for a < 0, where
+/// c·u is formed inside the exponential before its scaling, so it stays accurate where u alone
+/// is subnormal (silu near x = −88, where PyTorch's x·σ(x) loses σ). `c` must be finite where
+/// a < 0 (callers clamp it; the result there is 0 beyond the clamp anyway). NaN propagates.
+#[inline(always)]
+pub fn times_sigmoid<V: Vector>(c: V, a_hi: V, a_lo: V) -> V {
+    let one = V::splat(1.0);
+    let nonnegative = a_hi.ge(V::splat(0.0));
+    let neg_abs = -a_hi.abs();
+    let neg_abs_lo = V::select(nonnegative, -a_lo, a_lo);
+    let (u, u_lo) = exp_pair(neg_abs, neg_abs_lo, one);
+    let (cu, cu_lo) = exp_pair(neg_abs, neg_abs_lo, c);
+    let (d, d_lo) = add_pair((one, V::splat(0.0)), (u, u_lo));
+    // NaN fails `a >= 0` and takes c·u, which is NaN.
+    let n = V::select(nonnegative, c, cu);
+    let n_lo = V::select(nonnegative, V::splat(0.0), cu_lo);
+    div_pair(n, n_lo, d, d_lo, recip_estimate_1_2(d))
+}
+
+/// `σ(a) + c·σ'(a)` for pairs `a` and `c`, rounded about once: silu' is σ(x) + x·σ'(x), the
+/// derivative of gelu's tanh form is σ(a) + x·a'·σ'(a).
+///
+/// With u = e^{−|a|}, this is (1 + u·(1 + c))/(1 + u)² for a ≥ 0 and u·(1 + u + c)/(1 + u)² for
+/// a < 0: one quotient of pairs, u·(…) formed inside the exponential. The numerator crosses zero
+/// where 1 + u + c does (silu' at x ≈ −1.28), and loses relative accuracy only there. `c` must
+/// be finite (callers clamp it where the term no longer matters). NaN propagates.
+#[inline(always)]
+pub fn sigmoid_plus_bell<V: Vector>((c, c_lo): (V, V), a_hi: V, a_lo: V) -> V {
+    let (zero, one) = (V::splat(0.0), V::splat(1.0));
+    let nonnegative = a_hi.ge(zero);
+    let neg_abs = -a_hi.abs();
+    let neg_abs_lo = V::select(nonnegative, -a_lo, a_lo);
+    let (u, u_lo) = exp_pair(neg_abs, neg_abs_lo, one);
+    let d = add_pair((one, zero), (u, u_lo));
+    let (square, square_lo) = mul_pair(d, d);
+    // a ≥ 0: 1 + u·(1 + c)
+    let pos = add_pair(
+        (one, zero),
+        mul_pair((u, u_lo), add_pair((one, zero), (c, c_lo))),
+    );
+    // a < 0: u·w with w = 1 + u + c
+    let (w, w_lo) = add_pair(add_pair((one, zero), (u, u_lo)), (c, c_lo));
+    let (uw, uw_lo) = exp_pair(neg_abs, neg_abs_lo, w);
+    let neg = (uw, u.mul_add(w_lo, uw_lo));
+    let n = V::select(nonnegative, pos.0, neg.0);
+    let n_lo = V::select(nonnegative, pos.1, neg.1);
+    let inv_d = recip_estimate_1_2(d.0);
+    div_pair(n, n_lo, square, square_lo, inv_d * inv_d)
 }

@@ -179,6 +179,226 @@ pub fn hardswish_derivative(x: f64) -> f64 {
     }
 }
 
+/// x / (1 + |x|).
+pub fn softsign(x: f64) -> f64 {
+    if x.is_infinite() {
+        x.signum()
+    } else {
+        x / (1.0 + x.abs())
+    }
+}
+/// 1 / (1 + |x|)².
+pub fn softsign_derivative(x: f64) -> f64 {
+    let d = 1.0 + x.abs();
+    1.0 / (d * d)
+}
+/// softsign' in terms of y: (1 − |y|)².
+pub fn softsign_derivative_from_output(y: f64) -> f64 {
+    (1.0 - y.abs()) * (1.0 - y.abs())
+}
+
+/// x − λ above λ, x + λ below −λ, 0 between.
+pub fn softshrink(x: f64, lambd: f64) -> f64 {
+    if x > lambd {
+        x - lambd
+    } else if x < -lambd {
+        x + lambd
+    } else {
+        0.0
+    }
+}
+/// 1 outside [−λ, λ], else 0.
+pub fn softshrink_derivative(x: f64, lambd: f64) -> f64 {
+    hardshrink_derivative(x, lambd)
+}
+
+/// value for x ≤ threshold, else x.
+pub fn threshold(x: f64, threshold: f64, value: f64) -> f64 {
+    if x <= threshold { value } else { x }
+}
+/// 0 for x ≤ threshold, else 1.
+pub fn threshold_derivative(x: f64, threshold: f64) -> f64 {
+    if x <= threshold { 0.0 } else { 1.0 }
+}
+
+/// x·σ(x).
+pub fn silu(x: f64) -> f64 {
+    if x == f64::NEG_INFINITY {
+        -0.0
+    } else {
+        x * sigmoid(x)
+    }
+}
+/// σ(x)·(1 + x·(1 − σ(x))), with 1 − σ(x) written σ(−x).
+pub fn silu_derivative(x: f64) -> f64 {
+    if x.is_infinite() {
+        return if x > 0.0 { 1.0 } else { 0.0 };
+    }
+    sigmoid(x) * (1.0 + x * sigmoid(-x))
+}
+
+/// ln(1 + eˣ), as max(x, 0) + ln(1 + e^{−|x|}) so it neither overflows nor cancels.
+fn log1p_exp(x: f64) -> f64 {
+    x.max(0.0) + (-x.abs()).exp().ln_1p()
+}
+
+/// x > threshold / β (decided on the f32 product β·x, as PyTorch does) ? x : ln(1 + e^{βx}) / β.
+pub fn softplus(x: f64, beta: f64, threshold: f64) -> f64 {
+    if ((x as f32) * (beta as f32)) as f64 > threshold {
+        x
+    } else {
+        log1p_exp(beta * x) / beta
+    }
+}
+/// 1 above the threshold, else σ(βx).
+pub fn softplus_derivative(x: f64, beta: f64, threshold: f64) -> f64 {
+    if ((x as f32) * (beta as f32)) as f64 > threshold {
+        1.0
+    } else {
+        sigmoid(beta * x)
+    }
+}
+/// softplus' in terms of y: 1 − e^{−βy}.
+pub fn softplus_derivative_from_output(y: f64, beta: f64) -> f64 {
+    -(-beta * y).exp_m1()
+}
+
+/// x for x > 0, else α·(e^{x/α} − 1) (= max(0, x) + min(0, α·(e^{x/α} − 1))).
+pub fn celu(x: f64, alpha: f64) -> f64 {
+    if x > 0.0 {
+        x
+    } else {
+        alpha * (x / alpha).exp_m1()
+    }
+}
+/// 1 for x > 0, else e^{x/α}.
+pub fn celu_derivative(x: f64, alpha: f64) -> f64 {
+    if x > 0.0 { 1.0 } else { (x / alpha).exp() }
+}
+/// celu' in terms of y (α > 0): 1 for y > 0, else 1 + y/α.
+pub fn celu_derivative_from_output(y: f64, alpha: f64) -> f64 {
+    if y > 0.0 { 1.0 } else { (y + alpha) / alpha }
+}
+
+/// x − tanh x; near 0, where that difference cancels even in f64, its Taylor series.
+pub fn tanhshrink(x: f64) -> f64 {
+    if x.abs() < 0.1 {
+        let z = x * x;
+        // x³/3 − 2x⁵/15 + 17x⁷/315 − 62x⁹/2835 + 1382x¹¹/155925
+        x * z
+            * (1.0 / 3.0
+                + z * (-2.0 / 15.0
+                    + z * (17.0 / 315.0 + z * (-62.0 / 2835.0 + z * (1382.0 / 155925.0)))))
+    } else {
+        x - x.tanh()
+    }
+}
+/// tanh²x.
+pub fn tanhshrink_derivative(x: f64) -> f64 {
+    x.tanh() * x.tanh()
+}
+
+/// min(x, 0) − ln(1 + e^{−|x|}).
+pub fn logsigmoid(x: f64) -> f64 {
+    x.min(0.0) - (-x.abs()).exp().ln_1p()
+}
+/// σ(−x).
+pub fn logsigmoid_derivative(x: f64) -> f64 {
+    sigmoid(-x)
+}
+/// logsigmoid' in terms of y: 1 − eʸ.
+pub fn logsigmoid_derivative_from_output(y: f64) -> f64 {
+    -y.exp_m1()
+}
+
+/// x·tanh(softplus(x)).
+pub fn mish(x: f64) -> f64 {
+    if x == f64::NEG_INFINITY {
+        -0.0
+    } else {
+        x * log1p_exp(x).tanh()
+    }
+}
+/// tanh(sp) + x·σ(x)·sech²(sp), sp = softplus(x).
+pub fn mish_derivative(x: f64) -> f64 {
+    if x.is_infinite() {
+        return if x > 0.0 { 1.0 } else { 0.0 };
+    }
+    let sp = log1p_exp(x);
+    let sech = 1.0 / sp.cosh();
+    sp.tanh() + x * sigmoid(x) * sech * sech
+}
+
+/// erfc x = 1 − erf x, accurate to about 1e−14 relative for every x: its Taylor series below
+/// 1.9 (where 1 − erf x loses at most two digits), Laplace's continued fraction above.
+pub fn erfc(x: f64) -> f64 {
+    if x.is_nan() {
+        return x;
+    }
+    if x < 0.0 {
+        return 2.0 - erfc(-x);
+    }
+    if x < 1.9 {
+        // erf x = 2/√π · Σ (−1)ⁿ x^{2n+1} / (n! (2n+1))
+        let (mut sum, mut power, mut n) = (0.0f64, x, 0.0f64);
+        loop {
+            let term = power / (2.0 * n + 1.0);
+            sum += term;
+            if term.abs() < 1e-17 * sum.abs() || n > 200.0 {
+                break;
+            }
+            n += 1.0;
+            power *= -x * x / n;
+        }
+        return 1.0 - 2.0 / core::f64::consts::PI.sqrt() * sum;
+    }
+    if x > 27.0 {
+        return 0.0;
+    }
+    // erfc x = e^{−x²}/√π · 1/(x + (1/2)/(x + 1/(x + (3/2)/(x + ...)))), evaluated from the tail.
+    let mut k = x;
+    for n in (1..=60).rev() {
+        k = x + (n as f64 / 2.0) / k;
+    }
+    (-x * x).exp() / core::f64::consts::PI.sqrt() / k
+}
+
+/// Φ(x), the standard normal CDF: ½·erfc(−x/√2).
+pub fn normal_cdf(x: f64) -> f64 {
+    0.5 * erfc(-x / core::f64::consts::SQRT_2)
+}
+
+/// gelu: x·Φ(x) (`approximate=none`), or ½x(1 + tanh(√(2/π)(x + 0.044715x³))) (`tanh`),
+/// written x·σ(2u) so it does not cancel for x ≪ 0.
+pub fn gelu(x: f64, tanh_approximation: bool) -> f64 {
+    if x == f64::NEG_INFINITY {
+        return -0.0;
+    }
+    if tanh_approximation {
+        x * sigmoid(2.0 * gelu_tanh_inner(x))
+    } else {
+        x * normal_cdf(x)
+    }
+}
+/// Φ(x) + x·φ(x), or the exact derivative of the tanh form.
+pub fn gelu_derivative(x: f64, tanh_approximation: bool) -> f64 {
+    if x.is_infinite() {
+        return if x > 0.0 { 1.0 } else { 0.0 };
+    }
+    if tanh_approximation {
+        let a = 2.0 * gelu_tanh_inner(x);
+        let da = 2.0 * (2.0 / core::f64::consts::PI).sqrt() * (1.0 + 3.0 * 0.044715 * x * x);
+        sigmoid(a) * (1.0 + x * sigmoid(-a) * da)
+    } else {
+        let pdf = (-0.5 * x * x).exp() / (2.0 * core::f64::consts::PI).sqrt();
+        normal_cdf(x) + x * pdf
+    }
+}
+/// u = √(2/π)·(x + 0.044715x³).
+fn gelu_tanh_inner(x: f64) -> f64 {
+    (2.0 / core::f64::consts::PI).sqrt() * (x + 0.044715 * x * x * x)
+}
+
 /// PyTorch's `f32` evaluation of the piecewise-linear forwards: the same operations in the same
 /// order as its CPU kernels, so the kernels can be checked bit for bit (SPEC §4).
 pub mod pytorch {
@@ -213,6 +433,21 @@ pub mod pytorch {
         } else {
             x * clamp(x + 3.0, 0.0, 6.0) / 6.0
         }
+    }
+
+    /// `x > lambd ? x - lambd : (x < -lambd ? x + lambd : x * 0)`.
+    pub fn softshrink(x: f32, lambd: f32) -> f32 {
+        if x > lambd {
+            x - lambd
+        } else if x < -lambd {
+            x + lambd
+        } else {
+            x * 0.0
+        }
+    }
+    /// `x <= threshold ? value : x`.
+    pub fn threshold(x: f32, threshold: f32, value: f32) -> f32 {
+        if x <= threshold { value } else { x }
     }
 
     /// `min(max(x, lo), hi)` as PyTorch's vectorized `clamp` does it: NaN stays NaN, a value

@@ -1,0 +1,104 @@
+"""Fits the polynomial coefficients used in src/math.rs and kernels/ (run: python3 tools/fit.py).
+
+Least squares in relative error on Chebyshev nodes, iterated with Lawson-style reweighting
+toward minimax, in mpmath precision; prints f32 coefficients (highest degree first) and the
+max relative error of the f64 polynomial over a dense grid.
+"""
+import mpmath as mp
+import numpy as np
+
+mp.mp.dps = 40
+
+
+def fit(f, a, b, degree, var=lambda x: x, nodes=2000, iters=30):
+    xs = [mp.mpf(a) + (mp.mpf(b) - a) * (1 - mp.cos(mp.pi * (i + 0.5) / nodes)) / 2 for i in range(nodes)]
+    ts = np.array([float(var(x)) for x in xs])
+    ys = np.array([float(f(x)) for x in xs])
+    V = np.vander(ts, degree + 1)
+    w = np.ones(nodes)
+    for _ in range(iters):
+        A = V / ys[:, None] * w[:, None]
+        c, *_ = np.linalg.lstsq(A, w, rcond=None)
+        err = np.abs(V @ c / ys - 1)
+        w = w * (err / err.max()) ** 0.5 + 1e-12
+        w /= w.max()
+    c32 = c.astype(np.float32).astype(np.float64)
+    grid = [mp.mpf(a) + (mp.mpf(b) - a) * i / 20000 for i in range(1, 20001)]
+    e = max(abs(float((np.polyval(c32, float(var(x))) - f(x)) / f(x))) for x in grid)
+    return c.astype(np.float32), e
+
+
+def show(name, c, e):
+    print(f"{name}: max rel err {e:.3e} ({e / 2**-24:.3f} ulp-units)")
+    print("    " + ",\n    ".join(repr(float(v)) for v in c))
+
+
+def horner_f32(c, t):
+    """Horner with f32 FMA (product exact in f64, one rounding of the sum to f32)."""
+    t = np.float32(t)
+    acc = np.float32(c[0])
+    for k in c[1:]:
+        acc = np.float32(np.float64(acc) * np.float64(t) + np.float64(np.float32(k)))
+    return acc
+
+
+def erfcx_search():
+    for p in (0.5, 0.4, 0.3275911):
+        g_over_t = lambda z, p=p: mp.erfc(z) * mp.exp(z * z) * (1 + p * z)
+        for deg in (9, 10, 11):
+            c, e = fit(g_over_t, 0, 10, deg, var=lambda z, p=p: 1 / (1 + p * z))
+            zs = np.linspace(0, 10, 4001)[1:]
+            worst = 0
+            for z in zs:
+                t = np.float32(1 / (1 + np.float32(p) * np.float32(z)))
+                got = float(horner_f32(c, t)) * float(t)
+                want = float(mp.erfc(z) * mp.exp(z * z))
+                worst = max(worst, abs(got / want - 1))
+            print(f"p={p} deg={deg}: fit {e / 2**-24:.3f}, f32 horner {worst / 2**-24:.3f} ulp-units")
+            if worst / 2**-24 < 0.9:
+                show(f"erfcx p={p} deg {deg} (g = t*P(t))", c, e)
+
+
+if __name__ == "__main__":
+    import sys
+    which = sys.argv[1:] or ["erfcx", "tanhshrink", "tanhsq"]
+    if "search" in which:
+        erfcx_search()
+    if "erfcx" in which:
+        # erfc(z) = exp(-z^2) * g(t), t = 1 / (1 + z / 2), for z in [0, 10]: g as a polynomial in t.
+        g = lambda z: mp.erfc(z) * mp.exp(z * z)
+        for deg in (10, 11, 12, 13):
+            c, e = fit(g, 0, 10, deg, var=lambda z: 1 / (1 + z / 2))
+            show(f"erfcx deg {deg}", c, e)
+    if "tanhshrink" in which:
+        # (x - tanh x) / x^3 as a polynomial in z = x^2 on |x| <= 1.
+        h = lambda x: (x - mp.tanh(x)) / x**3 if x != 0 else mp.mpf(1) / 3
+        for deg in (6, 7, 8):
+            c, e = fit(h, 1e-6, 1, deg, var=lambda x: x * x)
+            show(f"tanhshrink deg {deg}", c, e)
+    if "tanhsq" in which:
+        # tanh(x)^2 / x^2 as a polynomial in z = x^2 on |x| <= 1.
+        g = lambda x: (mp.tanh(x) / x) ** 2 if x != 0 else mp.mpf(1)
+        for deg in (6, 7, 8):
+            c, e = fit(g, 1e-6, 1, deg, var=lambda x: x * x)
+            show(f"tanhsq deg {deg}", c, e)
+
+
+
+def erfcx_centered(p, deg, a=0.0, b=10.0):
+    """erfc(z) e^{z^2} = t P(s), t = 1/(1 + p z), s = (t - mid) / half: s in [-1, 1] keeps Horner well conditioned."""
+    lo_t, hi_t = 1 / (1 + p * b), 1 / (1 + p * a)
+    mid, half = (lo_t + hi_t) / 2, (hi_t - lo_t) / 2
+    g_over_t = lambda z: mp.erfc(z) * mp.exp(z * z) * (1 + p * z)
+    svar = lambda z: (1 / (1 + p * z) - mid) / half
+    c, e = fit(g_over_t, a, b, deg, var=svar)
+    zs = np.linspace(a, b, 6001)[1:]
+    worst = 0
+    m32, inv_h32, off32 = np.float32(mid), np.float32(1 / half), np.float32(-mid / half)
+    for z in zs:
+        t = np.float32(1 / (1 + np.float32(p) * np.float32(z)))
+        s = np.float32(np.float64(t) * np.float64(inv_h32) + np.float64(off32))
+        got = float(np.float32(np.float64(horner_f32(c, s)) * np.float64(t)))
+        want = float(mp.erfc(z) * mp.exp(z * z))
+        worst = max(worst, abs(got / want - 1))
+    return c, e, worst, (mid, half)
