@@ -43,6 +43,9 @@ mod activation;
 mod apply;
 #[allow(unsafe_code)]
 mod backend;
+/// The C ABI of `libactkern.a` / `libactkern.so` (`include/actkern.h`); nothing in it is Rust API.
+#[allow(unsafe_code)]
+mod capi;
 mod driver;
 pub mod kernel;
 pub mod math;

@@ -1,0 +1,771 @@
+//! The C ABI, from C and C++ (issue 5).
+//!
+//! - `generated_files_are_up_to_date` regenerates `src/capi/direct.rs` (one entry point per
+//!   activation with explicit parameters, from `actkern::ACTIVATIONS`), `tests/c/direct_cases.h`
+//!   (the C test's table of those entry points) and `include/actkern.h` (cbindgen, from the
+//!   Rust sources) and fails when a committed copy differs. To regenerate after adding an
+//!   activation or changing `src/capi.rs`, run
+//!   `ACTKERN_UPDATE_CAPI=1 cargo test --release --test c_abi` twice: the first run writes the
+//!   files (its C tests still link the library built before), the second checks everything.
+//! - The other tests compile `tests/c/test_actkern.c` (`cc -std=c99 -Wall -Wextra -Werror
+//!   -pedantic`) and `tests/c/test_actkern.cpp` (`c++ -std=c++17 -Wall -Wextra -Werror
+//!   -pedantic`) against `libactkern.a` and, separately, `libactkern.so`, through plain link
+//!   lines, through the pkg-config file of `examples/pkg_config.rs`, and through
+//!   `tests/c/CMakeLists.txt` when CMake is installed, and run them. They skip, saying so on
+//!   stderr, only when there is no C (or C++) compiler, pkg-config or CMake.
+//!
+//! The libraries: before the integration tests, cargo builds the library with every crate type
+//! it declares (`lib`, `staticlib`, `cdylib`), all into `target/<profile>/deps/`, the directory
+//! holding this test's own executable, where [`lib_dir`] finds them; `libactkern.a` and
+//! `libactkern.so` carry no hash in their names there. (Only `cargo build` also copies them up
+//! into `target/<profile>/`, and those copies can be older.) So `cargo test --release --test
+//! c_abi` alone is enough, and always tests the library it just built.
+
+#[path = "../examples/pkg_config.rs"]
+#[allow(dead_code)]
+mod pkg_config;
+
+use actkern::{ACTIVATIONS, ActivationInfo, Apply, Kernel, KernelVisitor, ParamKind, ParamValue};
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const UPDATE_VAR: &str = "ACTKERN_UPDATE_CAPI";
+const REGENERATE: &str = "ACTKERN_UPDATE_CAPI=1 cargo test --release --test c_abi";
+
+fn manifest_dir() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Generated files
+
+struct TypeName;
+impl KernelVisitor<&'static str> for TypeName {
+    fn visit<K: Kernel>(self, _: &K) -> &'static str {
+        std::any::type_name::<K>()
+    }
+}
+
+struct Params;
+impl KernelVisitor<Vec<ParamValue>> for Params {
+    fn visit<K: Kernel>(self, k: &K) -> Vec<ParamValue> {
+        k.params()
+    }
+}
+
+/// What the generators need to know about one activation.
+struct Entry {
+    info: &'static ActivationInfo,
+    /// The kernel type as a path inside the crate (`crate::kernels::elu::Elu`).
+    rust_type: String,
+    /// Some example instance has a backward from the output (SPEC §2.3); otherwise no
+    /// `_backward_from_output` entry point is generated, so C code asking for one does not
+    /// compile instead of failing at run time.
+    from_output: bool,
+    /// Some example instance has none (its support depends on the parameters).
+    from_output_varies: bool,
+}
+
+fn entries() -> Vec<Entry> {
+    ACTIVATIONS
+        .iter()
+        .map(|info| {
+            let path = info.default_instance().visit(TypeName);
+            let rust_type = format!(
+                "crate::{}",
+                path.strip_prefix("actkern::")
+                    .unwrap_or_else(|| panic!("{path} is not a type of actkern"))
+            );
+            let support: Vec<bool> = info
+                .example_instances()
+                .iter()
+                .map(|a| a.has_backward_from_output())
+                .collect();
+            Entry {
+                info,
+                rust_type,
+                from_output: support.iter().any(|&s| s),
+                from_output_varies: support.iter().any(|&s| !s),
+            }
+        })
+        .collect()
+}
+
+/// A C identifier fragment: lower-case letters, digits and `_`.
+fn ident(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect()
+}
+
+fn choice_const(info: &ActivationInfo, param: &str, choice: &str) -> String {
+    format!("ACTKERN_{}_{}_{}", ident(info.name), ident(param), ident(choice)).to_uppercase()
+}
+
+/// `(forward, derivative)` from a kernel's one-line formula (`"forward; f'(x) = derivative"`).
+fn formulas(info: &ActivationInfo) -> (&'static str, &'static str) {
+    info.formula
+        .split_once("; f'(x) = ")
+        .unwrap_or((info.formula, info.formula))
+}
+
+/// The `Parameters:` paragraph of a direct entry point's comment.
+fn param_docs(info: &ActivationInfo) -> Vec<String> {
+    info.params
+        .iter()
+        .map(|p| match p.kind {
+            ParamKind::Real { default, range } => format!(
+                "- {}: {}{}",
+                p.name,
+                range.describe(),
+                match default {
+                    Some(d) => format!(" (PyTorch's default: {d})"),
+                    None => " (no default)".to_string(),
+                }
+            ),
+            ParamKind::Choice { choices, default } => format!(
+                "- {}: {} (PyTorch's default: {})",
+                p.name,
+                choices
+                    .iter()
+                    .map(|c| choice_const(info, p.name, c))
+                    .collect::<Vec<_>>()
+                    .join(" or "),
+                choice_const(info, p.name, choices[default])
+            ),
+        })
+        .collect()
+}
+
+/// One generated C entry point: `actkern_<name>_<suffix>(<buffers>, n, <parameters>)`.
+struct Func {
+    suffix: &'static str,
+    variant: &'static str,
+    /// `(name, is_output)`; the first one or two are inputs, the last the output.
+    buffers: &'static [(&'static str, bool)],
+}
+
+const FUNCS: [Func; 4] = [
+    Func {
+        suffix: "forward",
+        variant: "Forward",
+        buffers: &[("x", false), ("y", true)],
+    },
+    Func {
+        suffix: "derivative",
+        variant: "Derivative",
+        buffers: &[("x", false), ("d", true)],
+    },
+    Func {
+        suffix: "backward",
+        variant: "Backward",
+        buffers: &[("x", false), ("dy", false), ("dx", true)],
+    },
+    Func {
+        suffix: "backward_from_output",
+        variant: "BackwardFromOutput",
+        buffers: &[("y", false), ("dy", false), ("dx", true)],
+    },
+];
+
+fn funcs(entry: &Entry) -> impl Iterator<Item = &'static Func> {
+    FUNCS
+        .iter()
+        .filter(|f| f.suffix != "backward_from_output" || entry.from_output)
+}
+
+fn summary(entry: &Entry, func: &Func) -> Vec<String> {
+    let name = entry.info.name;
+    let (forward, derivative) = formulas(entry.info);
+    let mut lines = match func.suffix {
+        "forward" => vec![
+            format!("{name} forward: y[i] = f(x[i]), with f(x) = {forward}."),
+            "y may equal x.".to_string(),
+        ],
+        "derivative" => vec![
+            format!("{name} derivative: d[i] = f'(x[i]), with f'(x) = {derivative}."),
+            "d may equal x.".to_string(),
+        ],
+        "backward" => vec![
+            format!("{name} backward: dx[i] = dy[i] * f'(x[i]), with f'(x) = {derivative}."),
+            "dx may equal dy, x, or both.".to_string(),
+        ],
+        _ => vec![
+            format!("{name} backward from the output y = f(x): dx[i] = dy[i] * f'(x[i])."),
+            "dx may equal y, dy, or both.".to_string(),
+        ],
+    };
+    if func.suffix == "backward_from_output" && entry.from_output_varies {
+        lines.push(
+            "Returns ACTKERN_ERR_NO_BACKWARD_FROM_OUTPUT for the parameter values where y does \
+             not determine f'(x)."
+                .to_string(),
+        );
+    }
+    lines
+}
+
+/// `line` cut at spaces into lines of at most `width` characters (longer words stay whole);
+/// the continuation lines of a `- ` item are indented to its text.
+fn wrap(line: &str, width: usize) -> Vec<String> {
+    let indent = if line.starts_with("- ") { "  " } else { "" };
+    let mut lines = vec![String::new()];
+    for word in line.split(' ') {
+        let last = lines.last_mut().expect("never empty");
+        if last.is_empty() || last.trim().is_empty() {
+            last.push_str(word);
+        } else if last.chars().count() + 1 + word.chars().count() <= width {
+            last.push(' ');
+            last.push_str(word);
+        } else {
+            lines.push(format!("{indent}{word}"));
+        }
+    }
+    lines
+}
+
+fn direct_rs(entries: &[Entry]) -> String {
+    let mut out = String::new();
+    let any_choice = entries
+        .iter()
+        .any(|e| e.info.params.iter().any(|p| matches!(p.kind, ParamKind::Choice { .. })));
+    writeln!(
+        out,
+        "//! Generated by tests/c_abi.rs from `actkern::ACTIVATIONS`; do not edit.\n\
+         //! Regenerate: {REGENERATE} (twice).\n\
+         //!\n\
+         //! For every activation: `actkern_<name>_forward`, `_derivative`, `_backward` and, where\n\
+         //! some parameter values allow it, `_backward_from_output`, taking the parameters as\n\
+         //! arguments. Choice parameters are `int` constants.\n\
+         \n\
+         use super::{{Func, {}direct}};\n\
+         use crate::ParamValue;\n\
+         use core::ffi::c_int;\n\
+         use std::ptr::null;",
+        if any_choice { "choice, " } else { "" }
+    )
+    .unwrap();
+    for entry in entries {
+        let info = entry.info;
+        writeln!(out, "\n// ---- {}: {}", info.name, info.formula).unwrap();
+        for p in info.params {
+            if let ParamKind::Choice { choices, .. } = p.kind {
+                for (i, c) in choices.iter().enumerate() {
+                    writeln!(
+                        out,
+                        "\n/// The value {c:?} of the parameter `{}` of {}.\n\
+                         #[allow(dead_code, reason = \"for the C header\")]\n\
+                         pub const {}: c_int = {i};",
+                        p.name,
+                        info.name,
+                        choice_const(info, p.name, c)
+                    )
+                    .unwrap();
+                }
+            }
+        }
+        for func in funcs(entry) {
+            writeln!(out).unwrap();
+            let mut doc = summary(entry, func);
+            let params = param_docs(info);
+            doc.push(String::new());
+            if params.is_empty() {
+                doc.push("Status codes as for actkern_forward.".to_string());
+            } else {
+                doc.push("Parameters:".to_string());
+                doc.extend(params);
+                doc.push(String::new());
+                doc.push(
+                    "Status codes as for actkern_forward, checked after the parameters: \
+                     ACTKERN_ERR_BAD_SPEC, writing nothing, when one is out of its range or they \
+                     do not fit together."
+                        .to_string(),
+                );
+            }
+            doc.extend([
+                String::new(),
+                "# Safety".to_string(),
+                "As for actkern_forward.".to_string(),
+            ]);
+            for line in doc.iter().flat_map(|l| wrap(l, 96)) {
+                assert!(!line.contains("*/"), "`*/` would end the C comment: {line}");
+                if line.is_empty() {
+                    writeln!(out, "///").unwrap();
+                } else {
+                    writeln!(out, "/// {line}").unwrap();
+                }
+            }
+            writeln!(
+                out,
+                "#[unsafe(no_mangle)]\npub unsafe extern \"C\" fn actkern_{}_{}(",
+                ident(info.name),
+                func.suffix
+            )
+            .unwrap();
+            for (name, is_output) in func.buffers {
+                let ty = if *is_output { "*mut f32" } else { "*const f32" };
+                writeln!(out, "    {name}: {ty},").unwrap();
+            }
+            writeln!(out, "    n: usize,").unwrap();
+            let mut values = Vec::new();
+            for p in info.params {
+                let (ty, value) = match p.kind {
+                    ParamKind::Real { .. } => ("f32", format!("ParamValue::Real({})", p.name)),
+                    ParamKind::Choice { .. } => ("c_int", format!("ParamValue::Choice(choice({}))", p.name)),
+                };
+                writeln!(out, "    {}: {ty},", p.name).unwrap();
+                values.push(value);
+            }
+            let names: Vec<&str> = func.buffers.iter().map(|b| b.0).collect();
+            let (a, b, o) = match names[..] {
+                [a, o] => (a, "null()", o),
+                [a, b, o] => (a, b, o),
+                _ => unreachable!(),
+            };
+            writeln!(
+                out,
+                ") -> c_int {{\n    let params = [{}];\n    \
+                 // Safety: the caller's contract is the one `direct` needs.\n    \
+                 unsafe {{ direct::<{}>(&params, Func::{}, {a}, {b}, {o}, n) }}\n}}",
+                values.join(", "),
+                entry.rust_type,
+                func.variant
+            )
+            .unwrap();
+        }
+    }
+    out
+}
+
+/// A float as a C literal that reads back to the same `f32`.
+fn c_float(v: f32) -> String {
+    assert!(v.is_finite(), "example parameters are finite");
+    let s = format!("{v:?}");
+    if s.contains(['.', 'e']) {
+        format!("{s}f")
+    } else {
+        format!("{s}.0f")
+    }
+}
+
+fn direct_cases_h(entries: &[Entry]) -> String {
+    let mut out = format!(
+        "/* Generated by tests/c_abi.rs from actkern's registry; do not edit.\n   \
+         Regenerate: {REGENERATE} (twice). */\n\
+         /* Every example instance of every activation: its spec string for actkern_parse and\n   \
+         wrappers calling its direct entry points with the same parameters. test_actkern.c\n   \
+         checks that both give the same bits. */\n\
+         #ifndef ACTKERN_DIRECT_CASES_H\n\
+         #define ACTKERN_DIRECT_CASES_H\n\
+         \n\
+         #include \"actkern.h\"\n\
+         \n\
+         typedef int (*direct_unary)(const float *x, float *out, size_t n);\n\
+         typedef int (*direct_binary)(const float *a, const float *b, float *out, size_t n);\n\
+         \n\
+         struct direct_case {{\n    \
+         const char *spec;\n    \
+         direct_unary forward;\n    \
+         direct_unary derivative;\n    \
+         direct_binary backward;\n    \
+         direct_binary backward_from_output; /* NULL: no such entry point */\n\
+         }};\n"
+    );
+    let mut table = String::new();
+    for entry in entries {
+        let info = entry.info;
+        for (k, (spec, act)) in info.examples.iter().zip(info.example_instances()).enumerate() {
+            let values = act.visit(Params);
+            let args: String = info
+                .params
+                .iter()
+                .zip(&values)
+                .map(|(p, v)| match (p.kind, v) {
+                    (ParamKind::Choice { choices, .. }, ParamValue::Choice(i)) => {
+                        format!(", {}", choice_const(info, p.name, choices[*i]))
+                    }
+                    (_, v) => format!(", {}", c_float(v.real())),
+                })
+                .collect();
+            let case = format!("case_{}_{k}", ident(info.name));
+            writeln!(out).unwrap();
+            for func in funcs(entry) {
+                let c = format!("actkern_{}_{}", ident(info.name), func.suffix);
+                if func.buffers.len() == 2 {
+                    writeln!(
+                        out,
+                        "static int {case}_{}(const float *x, float *out, size_t n) {{\n    \
+                         return {c}(x, out, n{args});\n}}",
+                        func.suffix
+                    )
+                    .unwrap();
+                } else {
+                    writeln!(
+                        out,
+                        "static int {case}_{}(const float *a, const float *b, float *out, size_t n) {{\n    \
+                         return {c}(a, b, out, n{args});\n}}",
+                        func.suffix
+                    )
+                    .unwrap();
+                }
+            }
+            let bfo = if entry.from_output {
+                format!("{case}_backward_from_output")
+            } else {
+                "NULL".to_string()
+            };
+            assert!(!spec.contains(['"', '\\']), "spec {spec} needs escaping");
+            writeln!(
+                table,
+                "    {{\"{spec}\", {case}_forward, {case}_derivative, {case}_backward, {bfo}}},"
+            )
+            .unwrap();
+        }
+    }
+    write!(
+        out,
+        "\nstatic const struct direct_case DIRECT_CASES[] = {{\n{table}}};\n\n\
+         #define DIRECT_CASE_COUNT (sizeof DIRECT_CASES / sizeof DIRECT_CASES[0])\n\n\
+         #endif /* ACTKERN_DIRECT_CASES_H */\n"
+    )
+    .unwrap();
+    out
+}
+
+/// `include/actkern.h`, generated by cbindgen from the sources on disk.
+fn header() -> String {
+    let root = manifest_dir();
+    let mut config =
+        cbindgen::Config::from_file(root.join("cbindgen.toml")).unwrap_or_else(|e| panic!("cbindgen.toml: {e}"));
+    config.after_includes = Some(format!(
+        "\n/** The version of this header, e.g. \"0.1.0\"; actkern_version() gives the library's. */\n\
+         #define ACTKERN_VERSION \"{}\"",
+        env!("CARGO_PKG_VERSION")
+    ));
+    let bindings = cbindgen::Builder::new()
+        .with_config(config)
+        .with_src(root.join("src/capi.rs"))
+        .generate()
+        .unwrap_or_else(|e| panic!("cbindgen: {e}"));
+    let mut out = Vec::new();
+    bindings.write(&mut out);
+    String::from_utf8(out).expect("cbindgen writes UTF-8")
+}
+
+/// Compares `path` with `text`; with `ACTKERN_UPDATE_CAPI` set, writes it instead.
+fn sync(path: &Path, text: &str, stale: &mut Vec<String>) {
+    let current = std::fs::read_to_string(path).unwrap_or_default();
+    if current == text {
+        return;
+    }
+    let shown = path.strip_prefix(manifest_dir()).unwrap_or(path).display();
+    if std::env::var_os(UPDATE_VAR).is_some() {
+        std::fs::write(path, text).unwrap_or_else(|e| panic!("write {shown}: {e}"));
+        skip_note(&format!("c_abi: regenerated {shown}"));
+    } else {
+        stale.push(shown.to_string());
+    }
+}
+
+#[test]
+fn generated_files_are_up_to_date() {
+    let root = manifest_dir();
+    let entries = entries();
+    let mut stale = Vec::new();
+    sync(&root.join("src/capi/direct.rs"), &direct_rs(&entries), &mut stale);
+    sync(
+        &root.join("tests/c/direct_cases.h"),
+        &direct_cases_h(&entries),
+        &mut stale,
+    );
+    // After direct.rs, which cbindgen reads from disk.
+    sync(&root.join("include/actkern.h"), &header(), &mut stale);
+    assert!(
+        stale.is_empty(),
+        "stale generated files: {stale:?}; regenerate them with `{REGENERATE}` (run it twice)"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Building and running the C and C++ programs
+
+/// Prints past the test harness's capture, so a skipped check is visible in a normal run.
+fn skip_note(message: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "{message}");
+}
+
+/// The compiler named by `var` (`CC`, `CXX`), else `default`, if it runs.
+fn compiler(var: &str, default: &str) -> Option<String> {
+    let name = std::env::var(var).unwrap_or_else(|_| default.to_string());
+    match Command::new(&name).arg("--version").output() {
+        Ok(out) if out.status.success() => Some(name),
+        _ => {
+            skip_note(&format!(
+                "c_abi: SKIPPED: no working `{name}` (set {var} to a compiler) for {}",
+                std::thread::current().name().unwrap_or("this test")
+            ));
+            None
+        }
+    }
+}
+
+fn c_compiler() -> Option<String> {
+    compiler("CC", "cc")
+}
+
+fn cxx_compiler() -> Option<String> {
+    compiler("CXX", "c++")
+}
+
+const SHARED_LIB: &str = if cfg!(target_os = "macos") {
+    "libactkern.dylib"
+} else {
+    "libactkern.so"
+};
+
+/// `target/<profile>/deps/`, where cargo built `libactkern.a` and the shared library for
+/// this run (see the module's comment).
+fn lib_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("the test's own path");
+    let dir = exe
+        .parent()
+        .expect("the test runs from target/<profile>/deps/")
+        .to_path_buf();
+    for lib in ["libactkern.a", SHARED_LIB] {
+        assert!(
+            dir.join(lib).is_file(),
+            "{} is missing: cargo builds it with the library (crate-type staticlib, cdylib)",
+            dir.join(lib).display()
+        );
+    }
+    dir
+}
+
+/// A fresh directory for one test's executables.
+fn out_dir(test: &str) -> PathBuf {
+    let dir = lib_dir()
+        .parent()
+        .expect("target/<profile>/")
+        .join("c-abi-tests")
+        .join(test);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("create the output directory");
+    dir
+}
+
+const C_FLAGS: &[&str] = &["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", "-O1"];
+const CXX_FLAGS: &[&str] = &[
+    "-std=c++17",
+    "-Wall",
+    "-Wextra",
+    "-Werror",
+    "-pedantic",
+    "-O1",
+    "-pthread",
+];
+
+fn c_source() -> PathBuf {
+    manifest_dir().join("tests/c/test_actkern.c")
+}
+
+fn cxx_source() -> PathBuf {
+    manifest_dir().join("tests/c/test_actkern.cpp")
+}
+
+fn static_link() -> Vec<String> {
+    let mut args = vec![lib_dir().join("libactkern.a").display().to_string()];
+    args.extend(pkg_config::NATIVE_STATIC_LIBS.split_whitespace().map(String::from));
+    args
+}
+
+fn shared_link() -> Vec<String> {
+    let dir = lib_dir().display().to_string();
+    vec![format!("-L{dir}"), "-lactkern".to_string(), format!("-Wl,-rpath,{dir}")]
+}
+
+fn checked(mut cmd: Command) -> Output {
+    let out = cmd.output().unwrap_or_else(|e| panic!("could not run {cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed ({}):\n--- stdout\n{}\n--- stderr\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// Compiles `source` with `flags`, the header directory and `link`, into `exe`.
+fn compile(compiler: &str, flags: &[&str], source: &Path, link: &[String], exe: &Path) {
+    let mut cmd = Command::new(compiler);
+    cmd.args(flags)
+        .arg(format!("-I{}", manifest_dir().join("include").display()))
+        .arg(source)
+        .args(link)
+        .arg("-o")
+        .arg(exe);
+    checked(cmd);
+}
+
+/// Runs a test program; it exits non-zero when one of its checks fails.
+fn run(exe: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(exe);
+    // cargo test puts target/<profile>/ on LD_LIBRARY_PATH, which would win over the rpath
+    // and could load an older copy of the shared library from there.
+    cmd.args(args)
+        .env_remove("ACTKERN_BACKEND")
+        .env_remove("LD_LIBRARY_PATH")
+        .env_remove("DYLD_LIBRARY_PATH");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = checked(cmd);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    println!("{}: {stdout}", exe.display());
+    assert!(stdout.contains(" 0 failed"), "unexpected summary: {stdout}");
+    out
+}
+
+/// Whether the executable names the shared library (an ELF `DT_NEEDED` or Mach-O load
+/// command holds its file name).
+fn needs_shared_lib(exe: &Path) -> bool {
+    let bytes = std::fs::read(exe).expect("read the executable");
+    bytes.windows(SHARED_LIB.len()).any(|w| w == SHARED_LIB.as_bytes())
+}
+
+#[test]
+fn c_program_static() {
+    let Some(cc) = c_compiler() else { return };
+    let exe = out_dir("c_static").join("test_actkern_c");
+    compile(&cc, C_FLAGS, &c_source(), &static_link(), &exe);
+    assert!(!needs_shared_lib(&exe), "linked statically");
+    run(&exe, &[], &[]);
+}
+
+#[test]
+fn c_program_shared() {
+    let Some(cc) = c_compiler() else { return };
+    let exe = out_dir("c_shared").join("test_actkern_c");
+    compile(&cc, C_FLAGS, &c_source(), &shared_link(), &exe);
+    assert!(needs_shared_lib(&exe), "linked against {SHARED_LIB}");
+    run(&exe, &[], &[]);
+}
+
+#[test]
+fn cpp_program_static() {
+    let Some(cxx) = cxx_compiler() else { return };
+    let exe = out_dir("cpp_static").join("test_actkern_cpp");
+    compile(&cxx, CXX_FLAGS, &cxx_source(), &static_link(), &exe);
+    assert!(!needs_shared_lib(&exe), "linked statically");
+    run(&exe, &[], &[]);
+}
+
+#[test]
+fn cpp_program_shared() {
+    let Some(cxx) = cxx_compiler() else { return };
+    let exe = out_dir("cpp_shared").join("test_actkern_cpp");
+    compile(&cxx, CXX_FLAGS, &cxx_source(), &shared_link(), &exe);
+    assert!(needs_shared_lib(&exe), "linked against {SHARED_LIB}");
+    run(&exe, &[], &[]);
+}
+
+/// A real panic inside the library (the backend choice panics on a bad `ACTKERN_BACKEND`)
+/// reaches C as `ACTKERN_ERR_INTERNAL`, and the library works again once a backend is set.
+#[test]
+fn panic_becomes_a_status_code() {
+    let Some(cc) = c_compiler() else { return };
+    let exe = out_dir("panic").join("test_actkern_c");
+    compile(&cc, C_FLAGS, &c_source(), &static_link(), &exe);
+    let out = run(&exe, &["--bad-backend-env"], &[("ACTKERN_BACKEND", "no-such-backend")]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("ACTKERN_BACKEND") && stderr.contains("no-such-backend"),
+        "the caught panic's message is on stderr: {stderr}"
+    );
+}
+
+fn pkg_config_tool() -> Option<&'static str> {
+    match Command::new("pkg-config").arg("--version").output() {
+        Ok(out) if out.status.success() => Some("pkg-config"),
+        _ => {
+            skip_note("c_abi: SKIPPED: no pkg-config; actkern.pc was not checked");
+            None
+        }
+    }
+}
+
+/// `examples/pkg_config.rs`'s file, read by pkg-config, links the C program against the shared
+/// library (`--cflags --libs`) and the static one (`libdir` and `native_static_libs`).
+#[test]
+fn pkg_config_file() {
+    let Some(cc) = c_compiler() else { return };
+    let Some(tool) = pkg_config_tool() else {
+        return;
+    };
+    let dir = out_dir("pkg_config");
+    let pc = pkg_config::pc_file(&lib_dir(), &manifest_dir().join("include"));
+    std::fs::write(dir.join("actkern.pc"), &pc).expect("write actkern.pc");
+    let query = |args: &[&str]| -> Vec<String> {
+        let mut cmd = Command::new(tool);
+        cmd.args(args).arg("actkern").env("PKG_CONFIG_PATH", &dir);
+        let out = checked(cmd);
+        String::from_utf8(out.stdout)
+            .expect("pkg-config prints UTF-8")
+            .split_whitespace()
+            .map(String::from)
+            .collect()
+    };
+    assert_eq!(query(&["--modversion"]), [env!("CARGO_PKG_VERSION")]);
+
+    let libdir = query(&["--variable=libdir"]).concat();
+    let mut shared = query(&["--cflags", "--libs"]);
+    shared.push(format!("-Wl,-rpath,{libdir}"));
+    let exe = dir.join("test_actkern_c_shared");
+    compile(&cc, C_FLAGS, &c_source(), &shared, &exe);
+    assert!(needs_shared_lib(&exe));
+    run(&exe, &[], &[]);
+
+    let mut static_ = query(&["--cflags"]);
+    static_.push(format!("{libdir}/libactkern.a"));
+    static_.extend(query(&["--variable=native_static_libs"]));
+    let exe = dir.join("test_actkern_c_static");
+    compile(&cc, C_FLAGS, &c_source(), &static_, &exe);
+    assert!(!needs_shared_lib(&exe));
+    run(&exe, &[], &[]);
+}
+
+/// `tests/c/CMakeLists.txt` (the README's CMake snippet) builds both programs, one against each
+/// library, when CMake is installed.
+#[test]
+fn cmake_project() {
+    if c_compiler().is_none() || cxx_compiler().is_none() {
+        return;
+    }
+    if !Command::new("cmake")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+    {
+        skip_note("c_abi: SKIPPED: no cmake; tests/c/CMakeLists.txt was not checked");
+        return;
+    }
+    let dir = out_dir("cmake");
+    let mut configure = Command::new("cmake");
+    configure
+        .arg("-S")
+        .arg(manifest_dir().join("tests/c"))
+        .arg("-B")
+        .arg(&dir)
+        .arg(format!("-DACTKERN_DIR={}", manifest_dir().display()))
+        .arg(format!("-DACTKERN_LIB_DIR={}", lib_dir().display()));
+    checked(configure);
+    let mut build = Command::new("cmake");
+    build.arg("--build").arg(&dir);
+    checked(build);
+    assert!(!needs_shared_lib(&dir.join("test_actkern_c")));
+    assert!(needs_shared_lib(&dir.join("test_actkern_cpp")));
+    run(&dir.join("test_actkern_c"), &[], &[]);
+    run(&dir.join("test_actkern_cpp"), &[], &[]);
+}
