@@ -159,21 +159,67 @@ fn run_split<K: Kernel>(backend: Backend, k: &K, job: Job<'_>) {
 }
 
 /// Runs `job` with `k` instantiated for `V`. Inlined into each backend's `#[target_feature]`
-/// trampoline so the whole loop is compiled for that instruction set.
+/// trampoline so the whole loop is compiled for that instruction set. (The kernel calls go
+/// through the small `#[inline(always)]` ops below rather than closures: a closure is inlined
+/// only at LLVM's discretion, and one compiled on its own lacks the target feature, which turns
+/// every intrinsic into a call.)
 #[inline(always)]
 pub(crate) fn run<V: Vector, K: Kernel>(k: &K, job: Job<'_>) {
     match job {
-        Job::Forward { x, y } => map1::<V>(x, y, |x| k.forward(x)),
-        Job::ForwardInPlace { xy } => map1_in_place::<V>(xy, |x| k.forward(x)),
-        Job::Derivative { x, d } => map1::<V>(x, d, |x| k.derivative(x)),
-        Job::Backward { x, dy, dx } => map2::<V>(x, dy, dx, |x, dy| k.backward(x, dy)),
-        Job::BackwardInPlace { x, dy_dx } => {
-            map2_in_place::<V>(x, dy_dx, |x, dy| k.backward(x, dy))
-        }
-        Job::DerivativeFromOutput { y, d } => map1::<V>(y, d, |y| k.derivative_from_output(y)),
-        Job::BackwardFromOutput { y, dy, dx } => {
-            map2::<V>(y, dy, dx, |y, dy| k.backward_from_output(y, dy))
-        }
+        Job::Forward { x, y } => map1::<V, _>(x, y, Forward(k)),
+        Job::ForwardInPlace { xy } => map1_in_place::<V, _>(xy, Forward(k)),
+        Job::Derivative { x, d } => map1::<V, _>(x, d, Derivative(k)),
+        Job::Backward { x, dy, dx } => map2::<V, _>(x, dy, dx, Backward(k)),
+        Job::BackwardInPlace { x, dy_dx } => map2_in_place::<V, _>(x, dy_dx, Backward(k)),
+        Job::DerivativeFromOutput { y, d } => map1::<V, _>(y, d, DerivativeFromOutput(k)),
+        Job::BackwardFromOutput { y, dy, dx } => map2::<V, _>(y, dy, dx, BackwardFromOutput(k)),
+    }
+}
+
+/// A kernel function of one vector.
+trait Unary<V: Vector> {
+    fn apply(&self, x: V) -> V;
+}
+
+/// A kernel function of two vectors (the input or output, and the incoming gradient).
+trait Binary<V: Vector> {
+    fn apply(&self, x: V, dy: V) -> V;
+}
+
+struct Forward<'a, K>(&'a K);
+struct Derivative<'a, K>(&'a K);
+struct DerivativeFromOutput<'a, K>(&'a K);
+struct Backward<'a, K>(&'a K);
+struct BackwardFromOutput<'a, K>(&'a K);
+
+impl<V: Vector, K: Kernel> Unary<V> for Forward<'_, K> {
+    #[inline(always)]
+    fn apply(&self, x: V) -> V {
+        self.0.forward(x)
+    }
+}
+impl<V: Vector, K: Kernel> Unary<V> for Derivative<'_, K> {
+    #[inline(always)]
+    fn apply(&self, x: V) -> V {
+        self.0.derivative(x)
+    }
+}
+impl<V: Vector, K: Kernel> Unary<V> for DerivativeFromOutput<'_, K> {
+    #[inline(always)]
+    fn apply(&self, y: V) -> V {
+        self.0.derivative_from_output(y)
+    }
+}
+impl<V: Vector, K: Kernel> Binary<V> for Backward<'_, K> {
+    #[inline(always)]
+    fn apply(&self, x: V, dy: V) -> V {
+        self.0.backward(x, dy)
+    }
+}
+impl<V: Vector, K: Kernel> Binary<V> for BackwardFromOutput<'_, K> {
+    #[inline(always)]
+    fn apply(&self, y: V, dy: V) -> V {
+        self.0.backward_from_output(y, dy)
     }
 }
 
@@ -194,58 +240,58 @@ fn store_tail<V: Vector>(v: V, dst: &mut [f32]) {
 }
 
 #[inline(always)]
-fn map1<V: Vector>(x: &[f32], out: &mut [f32], f: impl Fn(V) -> V) {
+fn map1<V: Vector, F: Unary<V>>(x: &[f32], out: &mut [f32], f: F) {
     let mut xs = x.chunks_exact(V::LANES);
     let mut outs = out.chunks_exact_mut(V::LANES);
     for (x, out) in (&mut xs).zip(&mut outs) {
-        f(V::load(x)).store(out);
+        f.apply(V::load(x)).store(out);
     }
     let tail = xs.remainder();
     if !tail.is_empty() {
-        store_tail(f(load_tail::<V>(tail)), outs.into_remainder());
+        store_tail(f.apply(load_tail::<V>(tail)), outs.into_remainder());
     }
 }
 
 #[inline(always)]
-fn map1_in_place<V: Vector>(xy: &mut [f32], f: impl Fn(V) -> V) {
+fn map1_in_place<V: Vector, F: Unary<V>>(xy: &mut [f32], f: F) {
     let mut chunks = xy.chunks_exact_mut(V::LANES);
     for xy in &mut chunks {
-        f(V::load(xy)).store(xy);
+        f.apply(V::load(xy)).store(xy);
     }
     let tail = chunks.into_remainder();
     if !tail.is_empty() {
-        let v = f(load_tail::<V>(tail));
+        let v = f.apply(load_tail::<V>(tail));
         store_tail(v, tail);
     }
 }
 
 #[inline(always)]
-fn map2<V: Vector>(a: &[f32], b: &[f32], out: &mut [f32], f: impl Fn(V, V) -> V) {
+fn map2<V: Vector, F: Binary<V>>(a: &[f32], b: &[f32], out: &mut [f32], f: F) {
     let mut as_ = a.chunks_exact(V::LANES);
     let mut bs = b.chunks_exact(V::LANES);
     let mut outs = out.chunks_exact_mut(V::LANES);
     for ((a, b), out) in (&mut as_).zip(&mut bs).zip(&mut outs) {
-        f(V::load(a), V::load(b)).store(out);
+        f.apply(V::load(a), V::load(b)).store(out);
     }
     let (a, b) = (as_.remainder(), bs.remainder());
     if !a.is_empty() {
         store_tail(
-            f(load_tail::<V>(a), load_tail::<V>(b)),
+            f.apply(load_tail::<V>(a), load_tail::<V>(b)),
             outs.into_remainder(),
         );
     }
 }
 
 #[inline(always)]
-fn map2_in_place<V: Vector>(a: &[f32], b_out: &mut [f32], f: impl Fn(V, V) -> V) {
+fn map2_in_place<V: Vector, F: Binary<V>>(a: &[f32], b_out: &mut [f32], f: F) {
     let mut as_ = a.chunks_exact(V::LANES);
     let mut bs = b_out.chunks_exact_mut(V::LANES);
     for (a, b) in (&mut as_).zip(&mut bs) {
-        f(V::load(a), V::load(b)).store(b);
+        f.apply(V::load(a), V::load(b)).store(b);
     }
     let (a, b) = (as_.remainder(), bs.into_remainder());
     if !a.is_empty() {
-        let v = f(load_tail::<V>(a), load_tail::<V>(b));
+        let v = f.apply(load_tail::<V>(a), load_tail::<V>(b));
         store_tail(v, b);
     }
 }
