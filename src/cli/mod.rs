@@ -1,0 +1,232 @@
+//! The `actkern` command line: argument definitions, error reporting and the shared set-up
+//! (backend, thread pool) of the four commands.
+
+mod apply;
+mod bench;
+mod files;
+mod list;
+mod npy;
+mod output;
+mod plot;
+
+use clap::{Args, Parser, Subcommand};
+use std::fmt;
+use std::io::{self, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Exit status for bad input: arguments, files, specs (also what clap uses for usage errors).
+const EXIT_BAD_INPUT: u8 = 2;
+/// Exit status when something else failed (a write, a full disk).
+const EXIT_FAILURE: u8 = 1;
+/// Exit status after Ctrl-C or SIGTERM (128 + SIGINT).
+const EXIT_INTERRUPTED: i32 = 130;
+
+/// SIMD activation functions over large float files.
+#[derive(Parser, Debug)]
+#[command(name = "actkern", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Apply an activation, its derivative or its backward to a float file, streaming.
+    ///
+    /// Formats: .npy (little-endian float32 '<f4', any shape, C or Fortran order kept) and raw
+    /// little-endian float32 (.f32, .bin, .raw); other extensions need --format. The result is
+    /// written to a temporary file beside OUTPUT and renamed over OUTPUT only on success.
+    Apply(ApplyArgs),
+    /// List every activation: parameters with defaults and ranges, formula, and whether its
+    /// backward can be computed from the output.
+    List(ListArgs),
+    /// Measure forward and backward throughput of every activation next to a plain copy of the
+    /// same buffer and a naive scalar loop.
+    Bench(BenchArgs),
+    /// Draw f and f' of an activation as an SVG.
+    Plot(PlotArgs),
+}
+
+/// Arguments of `actkern apply`.
+#[derive(Args, Debug)]
+struct ApplyArgs {
+    /// Activation spec, e.g. `tanh`, `elu(alpha=0.5)` or `hardtanh(min_val=-2, max_val=2)`.
+    spec: String,
+    /// File to read (never modified, except by --in-place through a temporary file).
+    input: PathBuf,
+    /// File to write; may be omitted with --in-place.
+    #[arg(required_unless_present = "in_place")]
+    output: Option<PathBuf>,
+    /// Write f'(x) instead of f(x).
+    #[arg(long, conflicts_with_all = ["backward", "backward_from_output"])]
+    derivative: bool,
+    /// Write dx = dy · f'(x), reading the incoming gradient dy from DY (same shape as INPUT).
+    #[arg(long, value_name = "DY", conflicts_with = "backward_from_output")]
+    backward: Option<PathBuf>,
+    /// Write dx = dy · f'(x) where INPUT holds the forward's output y = f(x).
+    #[arg(long, value_name = "DY")]
+    backward_from_output: Option<PathBuf>,
+    /// Replace INPUT (through a temporary file); required when OUTPUT is INPUT.
+    #[arg(long)]
+    in_place: bool,
+    /// Format of files whose extension is not .npy, .f32, .bin or .raw.
+    #[arg(long, value_enum)]
+    format: Option<files::Format>,
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+/// Options shared by `apply` and `bench`.
+#[derive(Args, Debug)]
+struct RunArgs {
+    /// Worker threads for the kernels (default: one per CPU).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    threads: Option<u16>,
+    /// SIMD backend: scalar, portable, avx2 or avx512 (default: the widest this CPU has, or
+    /// the ACTKERN_BACKEND environment variable).
+    #[arg(long, value_name = "B")]
+    backend: Option<String>,
+}
+
+/// Arguments of `actkern list`.
+#[derive(Args, Debug)]
+struct ListArgs {
+    /// Print only the default spec string of each activation, one a line.
+    #[arg(long)]
+    specs: bool,
+}
+
+/// Arguments of `actkern bench`.
+#[derive(Args, Debug)]
+struct BenchArgs {
+    /// Buffer lengths in elements, comma-separated; K and M multiply by 1024 and 1024².
+    #[arg(long, value_name = "N,N,...", default_value = "64K,4M")]
+    sizes: String,
+    /// Only this activation (a spec); repeat for several. Default: every activation.
+    #[arg(long = "activation", short = 'a', value_name = "SPEC")]
+    activations: Vec<String>,
+    /// Time spent measuring each function at each size, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 40, value_parser = clap::value_parser!(u64).range(1..=60_000))]
+    min_time_ms: u64,
+    /// Print JSON records on stdout instead of a table.
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+/// Arguments of `actkern plot`.
+#[derive(Args, Debug)]
+struct PlotArgs {
+    /// Activation spec, e.g. `gelu(approximate=tanh)`.
+    spec: String,
+    /// SVG file to write.
+    #[arg(short, long, value_name = "FILE.svg")]
+    output: PathBuf,
+    /// Range of x, as A:B.
+    #[arg(long, value_name = "A:B", default_value = "-6:6", allow_hyphen_values = true)]
+    range: String,
+}
+
+/// A failure: its message (one line) and the exit status it leads to.
+#[derive(Debug)]
+pub struct CliError {
+    message: String,
+    code: u8,
+}
+
+impl CliError {
+    /// Bad input: a file, a spec, a value. Exit status 2.
+    pub fn input(message: impl Into<String>) -> CliError {
+        CliError {
+            message: message.into(),
+            code: EXIT_BAD_INPUT,
+        }
+    }
+
+    /// Anything else (a failed write). Exit status 1.
+    pub fn failure(message: impl Into<String>) -> CliError {
+        CliError {
+            message: message.into(),
+            code: EXIT_FAILURE,
+        }
+    }
+}
+
+impl fmt::Display for CliError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // One line, whatever a message from the OS or a library holds.
+        f.write_str(&self.message.replace(['\n', '\r'], " "))
+    }
+}
+
+/// Runs the command line and returns the process's exit status.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Apply(args) => apply::run(args),
+        Command::List(args) => list::run(&args),
+        Command::Bench(args) => bench::run(&args),
+        Command::Plot(args) => plot::run(&args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("actkern: error: {e}");
+            ExitCode::from(e.code)
+        }
+    }
+}
+
+/// Parses a spec string; the library's message lists the valid names and suggests one.
+fn parse_spec(spec: &str) -> Result<actkern::Activation, CliError> {
+    spec.parse()
+        .map_err(|e: actkern::ParseError| CliError::input(e.to_string()))
+}
+
+/// Chooses the backend and sizes rayon's global pool, before any kernel runs. The backend comes
+/// from `--backend`, else `ACTKERN_BACKEND` (checked here, so a bad value is an error rather
+/// than the library's panic), else the widest the CPU has.
+fn configure(run: &RunArgs) -> Result<(), CliError> {
+    let chosen = match &run.backend {
+        Some(name) => Some(("--backend", name.clone())),
+        None => std::env::var("ACTKERN_BACKEND")
+            .ok()
+            .filter(|v| !v.trim().is_empty())
+            .map(|v| ("ACTKERN_BACKEND", v)),
+    };
+    if let Some((source, name)) = chosen {
+        let backend: actkern::Backend = name
+            .parse()
+            .map_err(|e: actkern::BackendError| CliError::input(format!("{source}: {e}")))?;
+        actkern::set_backend(backend).map_err(|e| CliError::input(format!("{source}: {e}")))?;
+    }
+    if let Some(n) = run.threads {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(usize::from(n))
+            .build_global()
+            .map_err(|e| CliError::failure(format!("cannot start {n} threads: {e}")))?;
+    }
+    Ok(())
+}
+
+/// Writes `text` to stdout; a closed pipe (`actkern list | head`) is not an error.
+fn print_stdout(text: &str) -> Result<(), CliError> {
+    let mut out = io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(CliError::failure(format!("cannot write to stdout: {e}"))),
+    }
+}
+
+/// Installs the Ctrl-C / SIGTERM / SIGHUP handler that removes unfinished outputs and exits.
+fn install_interrupt_handler() -> Result<(), CliError> {
+    ctrlc::set_handler(|| {
+        output::remove_pending();
+        eprintln!("actkern: interrupted; no output was written");
+        std::process::exit(EXIT_INTERRUPTED);
+    })
+    .map_err(|e| CliError::failure(format!("cannot install the Ctrl-C handler: {e}")))
+}

@@ -1,0 +1,1019 @@
+//! The `actkern` binary, run on temporary files: results equal the library's, `.npy` files are
+//! read and written as numpy does, and every bad input is a one-line error, exit status 2, with
+//! nothing written and the input untouched.
+
+use actkern::{ACTIVATIONS, Activation, Apply};
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+use tempfile::TempDir;
+
+const BIN: &str = env!("CARGO_BIN_EXE_actkern");
+const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data");
+
+/// The binary's chunk: 2^20 elements (`src/cli/apply.rs`).
+const CHUNK: usize = 1 << 20;
+
+fn actkern(args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .env_remove("ACTKERN_BACKEND")
+        .output()
+        .expect("the binary runs")
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[track_caller]
+fn assert_ok(out: &Output) {
+    assert!(out.status.success(), "status {:?}, stderr: {}", out.status, stderr(out));
+    // Not a terminal: no progress bar, no chatter.
+    assert_eq!(stderr(out), "", "stderr must stay silent on success");
+}
+
+fn p(path: &Path) -> &str {
+    path.to_str().expect("temporary paths are UTF-8")
+}
+
+fn to_bytes(v: &[f32]) -> Vec<u8> {
+    v.iter().flat_map(|x| x.to_le_bytes()).collect()
+}
+
+fn to_f32s(b: &[u8]) -> Vec<f32> {
+    assert_eq!(b.len() % 4, 0);
+    b.chunks_exact(4)
+        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .collect()
+}
+
+/// Offset of the data in a `.npy` file (read from its length field, nothing else).
+fn npy_data_offset(b: &[u8]) -> usize {
+    assert_eq!(&b[..6], b"\x93NUMPY");
+    if b[6] == 1 {
+        10 + usize::from(u16::from_le_bytes([b[8], b[9]]))
+    } else {
+        12 + u32::from_le_bytes([b[8], b[9], b[10], b[11]]) as usize
+    }
+}
+
+fn npy_data(b: &[u8]) -> Vec<f32> {
+    to_f32s(&b[npy_data_offset(b)..])
+}
+
+/// A `.npy` file with this header dict (padded as numpy pads) and these data bytes.
+fn npy_with(dict: &str, data: &[u8]) -> Vec<u8> {
+    let mut text = dict.to_string();
+    while !(10 + text.len() + 1).is_multiple_of(64) {
+        text.push(' ');
+    }
+    text.push('\n');
+    let mut out = b"\x93NUMPY\x01\x00".to_vec();
+    out.extend_from_slice(&(text.len() as u16).to_le_bytes());
+    out.extend_from_slice(text.as_bytes());
+    out.extend_from_slice(data);
+    out
+}
+
+/// Inputs that reach every branch: specials, kinks, a sweep, and a length with a tail.
+fn inputs(n: usize) -> Vec<f32> {
+    let specials = [
+        0.0,
+        -0.0,
+        f32::INFINITY,
+        f32::NEG_INFINITY,
+        f32::NAN,
+        1e-40,
+        -1e-40,
+        f32::MAX,
+        f32::MIN,
+        -3.0,
+        3.0,
+        6.0,
+        -1.0,
+        1.0,
+        0.5,
+        -0.5,
+        20.0,
+        -20.0,
+    ];
+    (0..n)
+        .map(|i| {
+            specials
+                .get(i)
+                .copied()
+                .unwrap_or_else(|| -12.0 + 24.0 * ((i as f32 * 0.618_034) % 1.0))
+        })
+        .collect()
+}
+
+#[track_caller]
+fn assert_same_bits(got: &[f32], want: &[f32], what: &str) {
+    assert_eq!(got.len(), want.len(), "{what}: length");
+    if let Some(i) = (0..got.len()).find(|&i| got[i].to_bits() != want[i].to_bits()) {
+        panic!("{what}: element {i}: got {} want {}", got[i], want[i]);
+    }
+}
+
+/// Files in `dir` other than those named: leftovers such as temporary files.
+fn leftovers(dir: &Path, expected: &[&Path]) -> Vec<PathBuf> {
+    fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|path| !expected.iter().any(|e| e == path))
+        .collect()
+}
+
+#[test]
+fn forward_and_derivative_match_the_library_for_every_activation() {
+    let dir = TempDir::new().unwrap();
+    let x = inputs(10_007);
+    let input = dir.path().join("x.f32");
+    fs::write(&input, to_bytes(&x)).unwrap();
+    let output = dir.path().join("y.f32");
+    for info in ACTIVATIONS {
+        for act in info.example_instances() {
+            let spec = act.to_string();
+            let mut want = vec![0.0; x.len()];
+            act.forward(&x, &mut want);
+            assert_ok(&actkern(&["apply", &spec, p(&input), p(&output)]));
+            assert_same_bits(&to_f32s(&fs::read(&output).unwrap()), &want, &spec);
+
+            act.derivative(&x, &mut want);
+            assert_ok(&actkern(&["apply", &spec, p(&input), p(&output), "--derivative"]));
+            assert_same_bits(
+                &to_f32s(&fs::read(&output).unwrap()),
+                &want,
+                &format!("{spec} derivative"),
+            );
+        }
+    }
+    assert_eq!(fs::read(&input).unwrap(), to_bytes(&x), "INPUT untouched");
+}
+
+#[test]
+fn backward_and_backward_from_output_match_the_library() {
+    let dir = TempDir::new().unwrap();
+    let x = inputs(5_003);
+    let dy: Vec<f32> = (0..x.len()).map(|i| (i as f32 * 0.37).sin() * 2.0).collect();
+    let (xf, dyf, out) = (
+        dir.path().join("x.f32"),
+        dir.path().join("dy.bin"),
+        dir.path().join("dx.raw"),
+    );
+    fs::write(&xf, to_bytes(&x)).unwrap();
+    fs::write(&dyf, to_bytes(&dy)).unwrap();
+    for info in ACTIVATIONS {
+        let act = info.default_instance();
+        let spec = act.to_string();
+        let mut want = vec![0.0; x.len()];
+        act.backward(&x, &dy, &mut want);
+        assert_ok(&actkern(&["apply", &spec, p(&xf), p(&out), "--backward", p(&dyf)]));
+        assert_same_bits(&to_f32s(&fs::read(&out).unwrap()), &want, &spec);
+        fs::remove_file(&out).unwrap();
+
+        // From the output: INPUT holds y = f(x).
+        let mut y = vec![0.0; x.len()];
+        act.forward(&x, &mut y);
+        let yf = dir.path().join("y.f32");
+        fs::write(&yf, to_bytes(&y)).unwrap();
+        let args = ["apply", &spec, p(&yf), p(&out), "--backward-from-output", p(&dyf)];
+        if act.has_backward_from_output() {
+            act.backward_from_output(&y, &dy, &mut want).unwrap();
+            assert_ok(&actkern(&args));
+            assert_same_bits(&to_f32s(&fs::read(&out).unwrap()), &want, &spec);
+            fs::remove_file(&out).unwrap();
+        } else {
+            let run = actkern(&args);
+            assert_eq!(run.status.code(), Some(2), "{spec}");
+            assert!(stderr(&run).contains("has no backward from the output"));
+            assert!(!out.exists());
+        }
+    }
+}
+
+/// The `.npy` fixtures written by numpy (tests/data/make_fixtures.py).
+const NPY_FIXTURES: &[&str] = &[
+    "c_2x3x4.npy",
+    "fortran_3x5.npy",
+    "scalar.npy",
+    "empty_0x3.npy",
+    "vec_1000.npy",
+    "v2_4x4.npy",
+];
+
+#[test]
+fn numpy_fixtures_are_read_and_written_as_numpy_writes_them() {
+    let dir = TempDir::new().unwrap();
+    let act: Activation = "elu(alpha=0.5)".parse().unwrap();
+    for name in NPY_FIXTURES {
+        let input = Path::new(DATA).join(name);
+        let bytes = fs::read(&input).unwrap();
+        let x = npy_data(&bytes);
+        let out = dir.path().join(name);
+        assert_ok(&actkern(&["apply", "elu(alpha=0.5)", p(&input), p(&out)]));
+        let got = fs::read(&out).unwrap();
+        let mut want = vec![0.0; x.len()];
+        act.forward(&x, &mut want);
+        assert_same_bits(&npy_data(&got), &want, name);
+        let header = &got[..npy_data_offset(&got)];
+        if bytes[6] == 1 {
+            // numpy wrote a version 1.0 header; ours must be the same bytes.
+            assert_eq!(header, &bytes[..npy_data_offset(&bytes)], "{name}");
+        } else {
+            // Forced to version 2.0 by the fixture script; np.save would write 1.0.
+            assert_eq!(&header[6..8], b"\x01\x00");
+            assert!(String::from_utf8_lossy(header).contains("'shape': (4, 4)"));
+        }
+        assert_eq!(header.len() % 64, 0, "{name}: data aligned as numpy aligns it");
+    }
+}
+
+/// Checks the outputs with numpy itself, when python3 and numpy are installed.
+#[test]
+fn numpy_loads_the_outputs() {
+    let have_numpy = Command::new("python3")
+        .args(["-c", "import numpy"])
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !have_numpy {
+        eprintln!("SKIPPED numpy_loads_the_outputs: python3 with numpy is not available");
+        return;
+    }
+    let dir = TempDir::new().unwrap();
+    let act: Activation = "tanh".parse().unwrap();
+    let mut checks = String::new();
+    for name in NPY_FIXTURES {
+        let input = Path::new(DATA).join(name);
+        let x = npy_data(&fs::read(&input).unwrap());
+        let mut want = vec![0.0; x.len()];
+        act.forward(&x, &mut want);
+        let out = dir.path().join(name);
+        let expected = dir.path().join(format!("{name}.expected.f32"));
+        fs::write(&expected, to_bytes(&want)).unwrap();
+        assert_ok(&actkern(&["apply", "tanh", p(&input), p(&out)]));
+        checks.push_str(&format!("check({:?}, {:?}, {:?})\n", p(&input), p(&out), p(&expected)));
+    }
+    // Also a raw input written as .npy: a 1-d array.
+    let raw = dir.path().join("raw.f32");
+    let x = inputs(77);
+    fs::write(&raw, to_bytes(&x)).unwrap();
+    let out = dir.path().join("from_raw.npy");
+    assert_ok(&actkern(&["apply", "relu", p(&raw), p(&out)]));
+    let script = format!(
+        r#"
+import io, numpy as np
+def check(inp, out, expected):
+    a, b = np.load(inp), np.load(out)
+    assert b.dtype == np.dtype('<f4'), b.dtype
+    assert b.shape == a.shape, (a.shape, b.shape)
+    assert b.flags['F_CONTIGUOUS'] == a.flags['F_CONTIGUOUS'] or b.ndim < 2
+    assert b.flags['C_CONTIGUOUS'] == a.flags['C_CONTIGUOUS'] or b.ndim < 2
+    want = np.fromfile(expected, dtype='<f4')
+    assert np.array_equal(b.ravel(order='K').view('<u4'), want.view('<u4'))
+    buf = io.BytesIO(); np.save(buf, b)
+    assert buf.getvalue() == open(out, 'rb').read(), out + ': not the bytes np.save writes'
+{checks}
+r = np.load({out:?})
+assert r.shape == (77,) and r.dtype == np.dtype('<f4')
+assert np.array_equal(r, np.maximum(np.fromfile({raw:?}, dtype='<f4'), 0), equal_nan=True)
+print('ok')
+"#,
+        out = p(&out),
+        raw = p(&raw),
+    );
+    let run = Command::new("python3").args(["-c", &script]).output().unwrap();
+    assert!(
+        run.status.success() && stdout(&run).trim() == "ok",
+        "{}{}",
+        stdout(&run),
+        stderr(&run)
+    );
+}
+
+#[test]
+fn backward_with_npy_gradients_in_both_orders() {
+    let dir = TempDir::new().unwrap();
+    let act = Activation::all()[0];
+    let spec = act.to_string();
+    for (x_name, dy_name) in [
+        ("c_2x3x4.npy", "dy_2x3x4.npy"),
+        ("fortran_3x5.npy", "dy_fortran_3x5.npy"),
+    ] {
+        let (xp, dyp) = (Path::new(DATA).join(x_name), Path::new(DATA).join(dy_name));
+        let x = npy_data(&fs::read(&xp).unwrap());
+        let dy = npy_data(&fs::read(&dyp).unwrap());
+        let out = dir.path().join("dx.npy");
+        assert_ok(&actkern(&["apply", &spec, p(&xp), p(&out), "--backward", p(&dyp)]));
+        let mut want = vec![0.0; x.len()];
+        act.backward(&x, &dy, &mut want);
+        let got = fs::read(&out).unwrap();
+        assert_same_bits(&npy_data(&got), &want, x_name);
+        let x_bytes = fs::read(&xp).unwrap();
+        assert_eq!(&got[..npy_data_offset(&got)], &x_bytes[..npy_data_offset(&x_bytes)]);
+    }
+}
+
+#[test]
+fn a_file_several_chunks_long_streams_correctly() {
+    let dir = TempDir::new().unwrap();
+    let n = 4 * CHUNK + CHUNK / 2 + 123;
+    let x = inputs(n);
+    let dy: Vec<f32> = (0..n).map(|i| ((i % 1000) as f32 - 500.0) / 250.0).collect();
+    let (xf, dyf) = (dir.path().join("x.npy"), dir.path().join("dy.f32"));
+    let header = format!("{{'descr': '<f4', 'fortran_order': False, 'shape': ({n},), }}");
+    fs::write(&xf, npy_with(&header, &to_bytes(&x))).unwrap();
+    fs::write(&dyf, to_bytes(&dy)).unwrap();
+    let act: Activation = "tanh".parse().unwrap();
+
+    let out = dir.path().join("y.npy");
+    assert_ok(&actkern(&["apply", "tanh", p(&xf), p(&out)]));
+    let mut want = vec![0.0; n];
+    act.forward(&x, &mut want);
+    assert_same_bits(&npy_data(&fs::read(&out).unwrap()), &want, "forward");
+
+    // Raw output from .npy input: the data alone.
+    let out = dir.path().join("dx.f32");
+    assert_ok(&actkern(&["apply", "tanh", p(&xf), p(&out), "--backward", p(&dyf)]));
+    act.backward(&x, &dy, &mut want);
+    assert_same_bits(&to_f32s(&fs::read(&out).unwrap()), &want, "backward");
+
+    // One thread gives the same bits; so does the scalar backend, up to the sign of a NaN
+    // (the library's backends may differ there).
+    let out1 = dir.path().join("dx1.f32");
+    let args = ["apply", "tanh", p(&xf), p(&out1), "--backward", p(&dyf)];
+    assert_ok(&actkern(&[&args[..], &["--threads", "1"]].concat()));
+    let parallel = to_f32s(&fs::read(&out).unwrap());
+    assert_same_bits(&to_f32s(&fs::read(&out1).unwrap()), &parallel, "--threads 1");
+    assert_ok(&actkern(
+        &[&args[..], &["--threads", "1", "--backend", "scalar"]].concat(),
+    ));
+    let scalar = to_f32s(&fs::read(&out1).unwrap());
+    assert!(
+        scalar
+            .iter()
+            .zip(&parallel)
+            .all(|(a, b)| a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan()))
+    );
+    assert_eq!(
+        leftovers(dir.path(), &[&xf, &dyf, &out, &out1, &dir.path().join("y.npy")]),
+        Vec::<PathBuf>::new()
+    );
+}
+
+#[test]
+fn in_place_replaces_the_input_and_is_required_for_it() {
+    let dir = TempDir::new().unwrap();
+    let x = inputs(3000);
+    let file = dir.path().join("data.f32");
+    fs::write(&file, to_bytes(&x)).unwrap();
+    let mut want = vec![0.0; x.len()];
+    Activation::all()[0].forward(&x, &mut want);
+    let spec = Activation::all()[0].to_string();
+
+    // OUTPUT == INPUT, spelt differently, a symbolic link and a hard link: all need --in-place.
+    let spelt = dir.path().join(".").join("data.f32");
+    let link = dir.path().join("link.f32");
+    let hard = dir.path().join("hard.f32");
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(&file, &link).unwrap();
+    fs::hard_link(&file, &hard).unwrap();
+    for out in [&file, &spelt, &link, &hard] {
+        if !out.exists() {
+            continue;
+        }
+        let run = actkern(&["apply", &spec, p(&file), p(out)]);
+        assert_eq!(run.status.code(), Some(2), "{}", out.display());
+        assert!(stderr(&run).contains("--in-place"), "{}", stderr(&run));
+        assert_eq!(fs::read(&file).unwrap(), to_bytes(&x));
+    }
+    // --in-place with another OUTPUT is a mistake.
+    let other = dir.path().join("other.f32");
+    let run = actkern(&["apply", &spec, p(&file), p(&other), "--in-place"]);
+    assert_eq!(run.status.code(), Some(2));
+    assert!(!other.exists());
+
+    fs::remove_file(&hard).unwrap();
+    assert_ok(&actkern(&["apply", &spec, p(&file), "--in-place"]));
+    assert_same_bits(&to_f32s(&fs::read(&file).unwrap()), &want, "in place");
+    // And again, naming OUTPUT explicitly (applies f twice).
+    assert_ok(&actkern(&["apply", &spec, p(&file), p(&file), "--in-place"]));
+    let once = want.clone();
+    Activation::all()[0].forward(&once, &mut want);
+    assert_same_bits(&to_f32s(&fs::read(&file).unwrap()), &want, "in place twice");
+    let mut expected: Vec<&Path> = vec![&file];
+    if link.exists() {
+        expected.push(&link);
+    }
+    assert_eq!(leftovers(dir.path(), &expected), Vec::<PathBuf>::new());
+}
+
+#[cfg(unix)]
+#[test]
+fn replacing_an_output_keeps_its_permissions() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = TempDir::new().unwrap();
+    let input = dir.path().join("x.f32");
+    fs::write(&input, to_bytes(&inputs(100))).unwrap();
+    let out = dir.path().join("y.f32");
+    fs::write(&out, b"old").unwrap();
+    fs::set_permissions(&out, fs::Permissions::from_mode(0o640)).unwrap();
+    assert_ok(&actkern(&["apply", "relu", p(&input), p(&out)]));
+    assert_eq!(fs::metadata(&out).unwrap().permissions().mode() & 0o777, 0o640);
+    assert_eq!(fs::metadata(&out).unwrap().len(), 400);
+}
+
+/// One bad-input case: files to create, arguments, and words the message must contain.
+struct Bad {
+    name: &'static str,
+    files: Vec<(&'static str, Vec<u8>)>,
+    args: Vec<String>,
+    words: Vec<&'static str>,
+}
+
+fn bad_cases() -> Vec<Bad> {
+    let fixture = |name: &str| fs::read(Path::new(DATA).join(name)).unwrap();
+    let c = fixture("c_2x3x4.npy");
+    let data24 = to_bytes(&inputs(24));
+    let dict = |shape: &str| format!("{{'descr': '<f4', 'fortran_order': False, 'shape': {shape}, }}");
+    let s = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let mut cases = vec![
+        Bad {
+            name: "missing INPUT",
+            files: vec![],
+            args: s(&["apply", "relu", "nope.f32", "out.f32"]),
+            words: vec!["cannot open INPUT", "nope.f32"],
+        },
+        Bad {
+            name: "missing DY",
+            files: vec![("x.f32", data24.clone())],
+            args: s(&["apply", "relu", "x.f32", "out.f32", "--backward", "nope.f32"]),
+            words: vec!["cannot open DY"],
+        },
+        Bad {
+            name: "raw size not a multiple of 4",
+            files: vec![("x.f32", vec![0; 10])],
+            args: s(&["apply", "relu", "x.f32", "out.f32"]),
+            words: vec!["10 bytes", "multiple of 4"],
+        },
+        Bad {
+            name: "raw DY size not a multiple of 4",
+            files: vec![("x.f32", vec![0; 8]), ("dy.f32", vec![0; 7])],
+            args: s(&["apply", "relu", "x.f32", "out.f32", "--backward", "dy.f32"]),
+            words: vec!["DY", "multiple of 4"],
+        },
+        Bad {
+            name: "empty .npy",
+            files: vec![("x.npy", vec![])],
+            args: s(&["apply", "relu", "x.npy", "out.npy"]),
+            words: vec!["truncated .npy header"],
+        },
+        Bad {
+            name: ".npy cut inside the length field",
+            files: vec![("x.npy", c[..9].to_vec())],
+            args: s(&["apply", "relu", "x.npy", "out.npy"]),
+            words: vec!["truncated .npy header"],
+        },
+        Bad {
+            name: ".npy cut inside the header",
+            files: vec![("x.npy", c[..40].to_vec())],
+            args: s(&["apply", "relu", "x.npy", "out.npy"]),
+            words: vec!["truncated .npy header", "needs 128 bytes", "only 40"],
+        },
+        Bad {
+            name: "not .npy at all",
+            files: vec![("x.npy", b"hello, world: not numpy".to_vec())],
+            args: s(&["apply", "relu", "x.npy", "out.npy"]),
+            words: vec!["not a .npy file"],
+        },
+        Bad {
+            name: "unsupported .npy version",
+            files: vec![("x.npy", [&b"\x93NUMPY\x09\x00"[..], &c[8..]].concat())],
+            args: s(&["apply", "relu", "x.npy", "out.npy"]),
+            words: vec!["version 9.0"],
+        },
+        Bad {
+            name: "malformed header: missing key",
+            files: vec![("x.npy", npy_with("{'descr': '<f4', 'shape': (24,), }", &data24))],
+            args: s(&["apply", "relu", "x.npy", "out.npy"]),
+            words: vec!["malformed .npy header", "fortran_order"],
+        },
+        Bad {
+            name: "malformed header: not a dict",
+            files: vec![("x.npy", npy_with("[1, 2, 3]", &data24))],
+            args: s(&["apply", "relu", "x.npy", "out.npy"]),
+            words: vec!["malformed .npy header"],
+        },
+        Bad {
+            name: "malformed header: shape not a tuple",
+            files: vec![("x.npy", npy_with(&dict("24"), &data24))],
+            args: s(&["apply", "relu", "x.npy", "out.npy"]),
+            words: vec!["malformed .npy header", "tuple"],
+        },
+        Bad {
+            name: "malformed header: absurd length field",
+            files: vec![("x.npy", [&b"\x93NUMPY\x02\x00\xff\xff\xff\x7f"[..], &c[10..]].concat())],
+            args: s(&["apply", "relu", "x.npy", "out.npy"]),
+            words: vec!["malformed .npy header", "length"],
+        },
+        Bad {
+            name: "shape product overflows",
+            files: vec![("x.npy", npy_with(&dict("(4294967296, 4294967296)"), &data24))],
+            args: s(&["apply", "relu", "x.npy", "out.npy"]),
+            words: vec!["(4294967296, 4294967296)", "64-bit"],
+        },
+        Bad {
+            name: "shape bytes overflow",
+            files: vec![("x.npy", npy_with(&dict("(4611686018427387904,)"), &data24))],
+            args: s(&["apply", "relu", "x.npy", "out.npy"]),
+            words: vec!["64-bit"],
+        },
+        Bad {
+            name: "shape larger than the file",
+            files: vec![("x.npy", npy_with(&dict("(17179869184,)"), &data24))],
+            args: s(&["apply", "relu", "x.npy", "out.npy"]),
+            words: vec!["(17179869184,)", "68719476736 bytes", "96"],
+        },
+        Bad {
+            name: "shape smaller than the file",
+            files: vec![("x.npy", npy_with(&dict("(5, 4)"), &data24))],
+            args: s(&["apply", "relu", "x.npy", "out.npy"]),
+            words: vec!["(5, 4)", "80 bytes", "96"],
+        },
+        Bad {
+            name: "DY with another shape",
+            files: vec![("x.npy", c.clone()), ("dy.npy", npy_with(&dict("(4, 3, 2)"), &data24))],
+            args: s(&["apply", "relu", "x.npy", "out.npy", "--backward", "dy.npy"]),
+            words: vec!["DY", "(4, 3, 2)", "(2, 3, 4)"],
+        },
+        Bad {
+            name: "DY with another order",
+            files: vec![
+                ("x.npy", c.clone()),
+                (
+                    "dy.npy",
+                    npy_with("{'descr': '<f4', 'fortran_order': True, 'shape': (2, 3, 4), }", &data24),
+                ),
+            ],
+            args: s(&["apply", "relu", "x.npy", "out.npy", "--backward-from-output", "dy.npy"]),
+            words: vec!["DY", "Fortran order"],
+        },
+        Bad {
+            name: "raw DY with another length",
+            files: vec![("x.f32", data24.clone()), ("dy.f32", data24[..92].to_vec())],
+            args: s(&["apply", "relu", "x.f32", "out.f32", "--backward", "dy.f32"]),
+            words: vec!["DY", "23 raw elements", "24 raw elements"],
+        },
+        Bad {
+            name: "unknown activation",
+            files: vec![("x.f32", data24.clone())],
+            args: s(&["apply", "tanhh", "x.f32", "out.f32"]),
+            words: vec!["unknown activation `tanhh`", "did you mean `tanh`", "relu6", "sigmoid"],
+        },
+        Bad {
+            name: "bad parameter value",
+            files: vec![("x.f32", data24.clone())],
+            args: s(&["apply", "elu(alpha=nan)", "x.f32", "out.f32"]),
+            words: vec!["alpha", "finite"],
+        },
+        Bad {
+            name: "unknown parameter",
+            files: vec![("x.f32", data24.clone())],
+            args: s(&["apply", "leaky_relu(slope=0.2)", "x.f32", "out.f32"]),
+            words: vec!["slope", "negative_slope"],
+        },
+        Bad {
+            name: "inconsistent parameters",
+            files: vec![("x.f32", data24.clone())],
+            args: s(&["apply", "hardtanh(min_val=2, max_val=1)", "x.f32", "out.f32"]),
+            words: vec!["hardtanh"],
+        },
+        Bad {
+            name: "unknown extension",
+            files: vec![("x.dat", data24.clone())],
+            args: s(&["apply", "relu", "x.dat", "out.f32"]),
+            words: vec!["--format"],
+        },
+        Bad {
+            name: "unknown backend",
+            files: vec![("x.f32", data24.clone())],
+            args: s(&["apply", "relu", "x.f32", "out.f32", "--backend", "sse9"]),
+            words: vec!["unknown backend `sse9`", "avx2"],
+        },
+        Bad {
+            name: "OUTPUT is INPUT",
+            files: vec![("x.f32", data24.clone())],
+            args: s(&["apply", "relu", "x.f32", "x.f32"]),
+            words: vec!["--in-place"],
+        },
+        Bad {
+            name: "OUTPUT is DY",
+            files: vec![("x.f32", data24.clone()), ("dy.f32", data24.clone())],
+            args: s(&["apply", "relu", "x.f32", "dy.f32", "--backward", "dy.f32"]),
+            words: vec!["OUTPUT is the same file as DY", "--in-place"],
+        },
+        Bad {
+            name: "OUTPUT in a missing directory",
+            files: vec![("x.f32", data24.clone())],
+            args: s(&["apply", "relu", "x.f32", "no/such/dir/out.f32"]),
+            words: vec!["OUTPUT", "no/such/dir"],
+        },
+        Bad {
+            name: "OUTPUT is a directory",
+            files: vec![("x.f32", data24.clone()), ("sub/keep", vec![])],
+            args: s(&["apply", "relu", "x.f32", "sub"]),
+            words: vec!["directory"],
+        },
+    ];
+    for (file, dtype) in [
+        ("f64.npy", "'<f8'"),
+        ("big_endian_f4.npy", "'>f4'"),
+        ("u8.npy", "'|u1'"),
+        ("i32.npy", "'<i4'"),
+    ] {
+        cases.push(Bad {
+            name: "unsupported dtype",
+            files: vec![("x.npy", fixture(file))],
+            args: s(&["apply", "relu", "x.npy", "out.npy"]),
+            words: vec!["unsupported dtype", dtype, "<f4"],
+        });
+        cases.push(Bad {
+            name: "unsupported dtype in DY",
+            files: vec![("x.npy", fixture("c_2x3x4.npy")), ("dy.npy", fixture(file))],
+            args: s(&["apply", "relu", "x.npy", "out.npy", "--backward", "dy.npy"]),
+            words: vec!["DY", "unsupported dtype", dtype],
+        });
+    }
+    cases
+}
+
+#[test]
+fn every_bad_input_is_one_line_exit_2_and_writes_nothing() {
+    let cases = bad_cases();
+    assert!(cases.len() >= 35);
+    for case in cases {
+        let dir = TempDir::new().unwrap();
+        let mut created = Vec::new();
+        for (name, bytes) in &case.files {
+            let path = dir.path().join(name);
+            fs::create_dir_all(path.parent().unwrap()).unwrap();
+            fs::write(&path, bytes).unwrap();
+            created.push(path);
+        }
+        // Once with no OUTPUT present, once with an OUTPUT that must survive unchanged.
+        for existing_output in [false, true] {
+            let out_names = ["out.f32", "out.npy"];
+            if existing_output {
+                for o in out_names {
+                    fs::write(dir.path().join(o), b"previous").unwrap();
+                }
+            }
+            let run = Command::new(BIN)
+                .args(&case.args)
+                .current_dir(dir.path())
+                .env_remove("ACTKERN_BACKEND")
+                .output()
+                .unwrap();
+            let err = stderr(&run);
+            assert_eq!(run.status.code(), Some(2), "{}: {err}", case.name);
+            assert_eq!(err.lines().count(), 1, "{}: one line: {err}", case.name);
+            assert!(err.starts_with("actkern: error: "), "{}: {err}", case.name);
+            for w in &case.words {
+                assert!(err.contains(w), "{}: `{w}` missing from: {err}", case.name);
+            }
+            assert_eq!(stdout(&run), "");
+            for (path, (_, bytes)) in created.iter().zip(&case.files) {
+                assert_eq!(&fs::read(path).unwrap(), bytes, "{}: input changed", case.name);
+            }
+            let mut expected: Vec<PathBuf> = created.clone();
+            if let Some(sub) = created.iter().find(|p| p.ends_with("sub/keep")) {
+                expected.push(sub.parent().unwrap().to_path_buf());
+            }
+            for o in out_names {
+                let path = dir.path().join(o);
+                if existing_output {
+                    assert_eq!(fs::read(&path).unwrap(), b"previous", "{}", case.name);
+                    expected.push(path);
+                }
+            }
+            let refs: Vec<&Path> = expected.iter().map(PathBuf::as_path).collect();
+            assert_eq!(
+                leftovers(dir.path(), &refs),
+                Vec::<PathBuf>::new(),
+                "{}: something was written",
+                case.name
+            );
+        }
+    }
+}
+
+#[test]
+fn environment_backend_is_checked_too() {
+    let dir = TempDir::new().unwrap();
+    let x = dir.path().join("x.f32");
+    fs::write(&x, to_bytes(&inputs(10))).unwrap();
+    let out = dir.path().join("y.f32");
+    let run = Command::new(BIN)
+        .args(["apply", "relu", p(&x), p(&out)])
+        .env("ACTKERN_BACKEND", "mmx")
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(2));
+    assert!(stderr(&run).contains("ACTKERN_BACKEND"), "{}", stderr(&run));
+    assert!(!out.exists());
+}
+
+#[test]
+fn streams_from_a_pipe() {
+    let dir = TempDir::new().unwrap();
+    let x = inputs(CHUNK + 4321);
+    let out = dir.path().join("y.f32");
+    let run = |data: Vec<u8>, extra: &[&str]| {
+        let mut child = Command::new(BIN)
+            .args(["apply", "sigmoid", "/dev/stdin", p(&out), "--format", "raw"])
+            .args(extra)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        let writer = std::thread::spawn(move || {
+            let _ = stdin.write_all(&data);
+        });
+        let output = child.wait_with_output().unwrap();
+        writer.join().unwrap();
+        output
+    };
+    assert_ok(&run(to_bytes(&x), &[]));
+    let mut want = vec![0.0; x.len()];
+    Activation::all()
+        .into_iter()
+        .find(|a| a.name() == "sigmoid")
+        .unwrap()
+        .forward(&x, &mut want);
+    assert_same_bits(&to_f32s(&fs::read(&out).unwrap()), &want, "stdin");
+    fs::remove_file(&out).unwrap();
+
+    // A stream whose length turns out not to be a multiple of 4: error, nothing written.
+    let mut bytes = to_bytes(&x);
+    bytes.push(7);
+    let failed = run(bytes, &[]);
+    assert_eq!(failed.status.code(), Some(2));
+    assert!(stderr(&failed).contains("multiple of 4"), "{}", stderr(&failed));
+    assert_eq!(leftovers(dir.path(), &[]), Vec::<PathBuf>::new());
+}
+
+/// A write that fails midway (here: the file-size limit, `ulimit -f`, with SIGXFSZ ignored so
+/// the write returns EFBIG) is exit status 1, and leaves no OUTPUT and no temporary file.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_failed_write_leaves_nothing() {
+    let dir = TempDir::new().unwrap();
+    let input = dir.path().join("x.f32");
+    let x = inputs(3 * CHUNK);
+    fs::write(&input, to_bytes(&x)).unwrap();
+    let out = dir.path().join("y.f32");
+    // 1024-byte blocks: the limit falls inside the second chunk.
+    let script = format!(
+        "trap '' XFSZ; ulimit -f 6000; exec {BIN} apply relu {} {}",
+        p(&input),
+        p(&out)
+    );
+    let run = Command::new("sh").args(["-c", &script]).output().unwrap();
+    let err = stderr(&run);
+    assert_eq!(run.status.code(), Some(1), "{err}");
+    assert!(err.starts_with("actkern: error: cannot write"), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert_eq!(leftovers(dir.path(), &[&input]), Vec::<PathBuf>::new());
+    assert_eq!(fs::read(&input).unwrap(), to_bytes(&x));
+}
+
+/// Ctrl-C (and SIGTERM) while the output is half written: no OUTPUT, no temporary file. INPUT
+/// is a FIFO the test feeds, so the interrupt lands mid-stream deterministically.
+#[cfg(target_os = "linux")]
+#[test]
+fn interrupt_leaves_no_partial_output() {
+    for signal in ["-INT", "-TERM"] {
+        let dir = TempDir::new().unwrap();
+        let fifo = dir.path().join("in.fifo");
+        let made = Command::new("mkfifo").arg(&fifo).status();
+        if !made.is_ok_and(|s| s.success()) {
+            eprintln!("SKIPPED interrupt_leaves_no_partial_output: mkfifo failed");
+            return;
+        }
+        let out = dir.path().join("out.f32");
+        let mut child = Command::new(BIN)
+            .args(["apply", "relu", p(&fifo), p(&out), "--format", "raw"])
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Opening blocks until the binary opens its end.
+        let mut feed = fs::OpenOptions::new().write(true).open(&fifo).unwrap();
+        // Two chunks: at least one reaches the temporary file while the reader waits for more.
+        feed.write_all(&to_bytes(&inputs(2 * CHUNK))).unwrap();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let temp = loop {
+            let partial: Vec<PathBuf> = leftovers(dir.path(), &[&fifo])
+                .into_iter()
+                .filter(|p| fs::metadata(p).is_ok_and(|m| m.len() >= (CHUNK * 4) as u64))
+                .collect();
+            if let Some(t) = partial.into_iter().next() {
+                break t;
+            }
+            assert!(Instant::now() < deadline, "no partial output appeared");
+            std::thread::sleep(Duration::from_millis(5));
+        };
+        let name = temp.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(
+            name.starts_with(".out.f32.") && name.ends_with(".actkern-tmp"),
+            "{name}"
+        );
+        let killed = Command::new("kill")
+            .args([signal, &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(killed.success());
+        let status = child.wait().unwrap();
+        drop(feed);
+        let mut err = String::new();
+        std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+        assert_eq!(status.code(), Some(130), "{signal}: {err}");
+        assert!(err.contains("interrupted"), "{err}");
+        assert_eq!(leftovers(dir.path(), &[&fifo]), Vec::<PathBuf>::new(), "{signal}");
+    }
+}
+
+/// The progress bar appears on a terminal for a large file (run under `script`, which gives
+/// the binary a pseudo-terminal), and never otherwise (every other test checks stderr is empty).
+#[cfg(target_os = "linux")]
+#[test]
+fn progress_bar_only_on_a_terminal() {
+    let has_script = Command::new("script")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_script {
+        eprintln!("SKIPPED progress_bar_only_on_a_terminal: `script` (util-linux) is missing");
+        return;
+    }
+    let dir = TempDir::new().unwrap();
+    let input = dir.path().join("x.f32");
+    // 80 MiB, above the 64 MiB threshold; the scalar backend on one thread keeps it on screen.
+    fs::write(&input, vec![0u8; 80 << 20]).unwrap();
+    let out = dir.path().join("y.f32");
+    let cmd = format!(
+        "{BIN} apply tanh {} {} --backend scalar --threads 1",
+        p(&input),
+        p(&out)
+    );
+    let run = Command::new("script")
+        .args(["-qefc", &cmd, "/dev/null"])
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", stderr(&run));
+    let screen = stdout(&run);
+    assert!(screen.contains("MiB"), "no progress bar on the terminal: {screen:?}");
+    assert_eq!(fs::metadata(&out).unwrap().len(), 80 << 20);
+}
+
+#[test]
+fn list_shows_every_activation() {
+    let run = actkern(&["list"]);
+    assert_ok(&run);
+    let text = stdout(&run);
+    for info in ACTIVATIONS {
+        assert!(
+            text.lines().any(|l| l.split_whitespace().next() == Some(info.name)),
+            "{} missing",
+            info.name
+        );
+        assert!(text.contains(info.formula), "{}: formula", info.name);
+        for p in info.params {
+            assert!(text.contains(p.name), "{}: {}", info.name, p.name);
+        }
+    }
+    assert_eq!(text.matches("backward from output:").count(), ACTIVATIONS.len());
+    // The answer matches the library for the default instances that are all-yes or all-no.
+    for block in text.split("\n\n") {
+        let name = block.split_whitespace().next().unwrap();
+        let info = ACTIVATIONS.iter().find(|i| i.name == name).unwrap();
+        let line = block.lines().find(|l| l.contains("backward from output:")).unwrap();
+        let all: Vec<bool> = info
+            .example_instances()
+            .iter()
+            .map(|a| a.has_backward_from_output())
+            .collect();
+        if all.iter().all(|&b| b) {
+            assert!(line.ends_with(": yes"), "{line}");
+        } else if !all.iter().any(|&b| b) {
+            assert!(line.ends_with(": no"), "{line}");
+        } else {
+            assert!(line.contains("depends on the parameters"), "{line}");
+        }
+    }
+
+    let run = actkern(&["list", "--specs"]);
+    assert_ok(&run);
+    let specs: Vec<String> = stdout(&run).lines().map(str::to_string).collect();
+    let want: Vec<String> = ACTIVATIONS.iter().map(|i| i.default_instance().to_string()).collect();
+    assert_eq!(specs, want);
+}
+
+#[test]
+fn plot_draws_an_svg() {
+    let dir = TempDir::new().unwrap();
+    for spec in ["hardshrink", "elu(alpha=0.5)", "tanh"] {
+        let out = dir.path().join("plot.svg");
+        assert_ok(&actkern(&["plot", spec, "-o", p(&out), "--range", "-4:4"]));
+        let svg = fs::read_to_string(&out).unwrap();
+        assert!(svg.starts_with("<svg"), "{spec}");
+        assert!(svg.trim_end().ends_with("</svg>"), "{spec}");
+        assert!(svg.contains(spec), "{spec}: the caption");
+        assert!(svg.contains("f(x)") && svg.contains("f&apos;(x)"), "{spec}: the legend");
+        assert!(svg.matches("<polyline").count() >= 2, "{spec}: the curves");
+    }
+    // hardshrink's steps are drawn as separate pieces, not joined by vertical lines.
+    let out = dir.path().join("hs.svg");
+    assert_ok(&actkern(&["plot", "hardshrink", "-o", p(&out)]));
+    let joined = dir.path().join("tanh.svg");
+    assert_ok(&actkern(&["plot", "tanh", "-o", p(&joined)]));
+    // Curves are the polylines of many points (axes, ticks and legend marks have two).
+    let count = |path: &Path| {
+        fs::read_to_string(path)
+            .unwrap()
+            .lines()
+            .filter(|l| l.starts_with("<polyline") && l.matches(',').count() > 10)
+            .count()
+    };
+    assert_eq!(count(&joined), 2, "tanh: f and f', each in one piece");
+    assert_eq!(count(&out), 6, "hardshrink: f and f', each in three pieces");
+
+    for (args, word) in [
+        (vec!["plot", "tanh", "-o", "x.svg", "--range", "4:-4"], "--range"),
+        (vec!["plot", "tanh", "-o", "x.svg", "--range", "a:b"], "--range"),
+        (vec!["plot", "tanhh", "-o", "x.svg"], "did you mean `tanh`"),
+    ] {
+        let run = Command::new(BIN).args(&args).current_dir(dir.path()).output().unwrap();
+        assert_eq!(run.status.code(), Some(2));
+        assert!(stderr(&run).contains(word), "{}", stderr(&run));
+        assert!(!dir.path().join("x.svg").exists());
+    }
+}
+
+#[test]
+fn bench_reports_every_function_next_to_copy_and_naive() {
+    let run = actkern(&[
+        "bench",
+        "--sizes",
+        "1000,2K",
+        "-a",
+        "relu",
+        "-a",
+        "tanh",
+        "--min-time-ms",
+        "2",
+        "--json",
+    ]);
+    assert_ok(&run);
+    let text = stdout(&run);
+    // One record per line: 2 sizes × (copy + 2 activations × 4 functions).
+    let records: Vec<&str> = text.lines().filter(|l| l.contains("\"size\"")).collect();
+    assert_eq!(records.len(), 2 * (1 + 2 * 4), "{text}");
+    for f in ["copy", "forward", "backward", "naive_forward", "naive_backward"] {
+        assert!(text.contains(&format!("\"function\": \"{f}\"")), "{f}");
+    }
+    assert!(text.contains("\"size\": 2048"));
+    for r in &records {
+        let gelem: f64 = r
+            .split("\"gelem_per_s\": ")
+            .nth(1)
+            .and_then(|s| s.split(',').next())
+            .and_then(|s| s.parse().ok())
+            .expect("a number");
+        assert!(gelem > 0.0 && gelem.is_finite(), "{r}");
+    }
+
+    let run = actkern(&["bench", "--sizes", "4096", "-a", "sigmoid", "--min-time-ms", "2"]);
+    assert_ok(&run);
+    let text = stdout(&run);
+    assert!(text.contains("copy") && text.contains("sigmoid") && text.contains("Gelem/s"));
+
+    for args in [
+        vec!["bench", "--sizes", "12Q"],
+        vec!["bench", "-a", "nope"],
+        vec!["bench", "--backend", "nope"],
+    ] {
+        let run = actkern(&args);
+        assert_eq!(run.status.code(), Some(2), "{args:?}");
+        assert_eq!(stderr(&run).lines().count(), 1);
+    }
+}
