@@ -1,1 +1,170 @@
-fn main() {}
+//! Throughput of every activation's forward and backward, against its peers in the same run.
+//!
+//! ```text
+//! cargo bench --bench activations                    # everything (about 10 minutes here)
+//! cargo bench --bench activations -- 'forward/tanh'  # one group (criterion's filter)
+//! python3 scripts/bench_table.py > BENCHMARKS.md     # the tables, from target/criterion
+//! ```
+//!
+//! Groups are `forward/<spec>` and `backward/<spec>`, each with `Throughput::Elements`:
+//! - `<backend>/<n>`: actkern on that backend. In cache (4Ki and 64Ki elements) on one thread
+//!   (`Serial`), every backend the CPU has at 4Ki; 1Mi and 64Mi with the default threading
+//!   (rayon above `PARALLEL_THRESHOLD`), best backend only.
+//! - `rten-vecmath/<n>`: rten-vecmath's kernel where it has one (tanh, sigmoid, elu, leaky_relu,
+//!   gelu, silu), same threading as actkern at that size (chunked over rayon above the threshold).
+//! - `std/<n>`: the naive `iter().map(...)` loop with std's f32 functions, where one exists.
+//!
+//! And the limits, group `baseline`: `copy/<n>` (a copy of the same buffer: the forward's
+//! memory-bandwidth limit) and `stream/<n>` (dx = dy·x, two streams in and one out: the
+//! backward's), parallel above the threshold like the kernels.
+
+use actkern::{ACTIVATIONS, Activation, Apply, Backend, PARALLEL_THRESHOLD, Serial, with_backend};
+use criterion::{BenchmarkGroup, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main, measurement::WallTime};
+use rayon::prelude::*;
+use rten_simd::SimdUnaryOp;
+use std::mem::MaybeUninit;
+use std::time::Duration;
+
+const IN_CACHE: [usize; 2] = [4 << 10, 64 << 10];
+const LARGE: [usize; 2] = [1 << 20, 64 << 20];
+/// Rayon chunk for the peers and baselines above the threshold (the same as actkern's).
+const CHUNK: usize = 1 << 15;
+
+fn inputs(n: usize) -> Vec<f32> {
+    // Deterministic values over the interesting range of every activation, [-8, 8).
+    (0..n).map(|i| ((i as u32).wrapping_mul(2_654_435_761) >> 8) as f32 / (1u32 << 24) as f32 * 16.0 - 8.0).collect()
+}
+
+fn configure(group: &mut BenchmarkGroup<'_, WallTime>, n: usize) {
+    group.throughput(Throughput::Elements(n as u64));
+    if n >= 64 << 20 {
+        group.sample_size(10).warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(3));
+    } else {
+        group.sample_size(20).warm_up_time(Duration::from_millis(200)).measurement_time(Duration::from_millis(700));
+    }
+}
+
+/// rten-vecmath's counterpart of an activation, applied out of place.
+fn rten_map(act: &Activation, x: &[f32], y: &mut [MaybeUninit<f32>]) -> bool {
+    match act.to_string().as_str() {
+        "tanh" => rten_vecmath::Tanh {}.map(x, y),
+        "sigmoid" => rten_vecmath::Sigmoid {}.map(x, y),
+        "elu" => rten_vecmath::Elu { alpha: 1.0 }.map(x, y),
+        "leaky_relu" => rten_vecmath::LeakyRelu { alpha: 0.01 }.map(x, y),
+        "gelu" => rten_vecmath::Gelu {}.map(x, y),
+        "gelu(approximate=tanh)" => rten_vecmath::ApproxGelu {}.map(x, y),
+        "silu" => rten_vecmath::Silu {}.map(x, y),
+        _ => return false,
+    };
+    true
+}
+
+/// The naive scalar loop with std's f32 functions, where the activation has an obvious one.
+fn std_map(act: &Activation, x: &[f32], y: &mut [f32]) -> bool {
+    let f: fn(f32) -> f32 = match act.to_string().as_str() {
+        "tanh" => f32::tanh,
+        "sigmoid" => |x| 1.0 / (1.0 + (-x).exp()),
+        "relu" => |x| x.max(0.0),
+        "elu" => |x| if x > 0.0 { x } else { x.exp_m1() },
+        "leaky_relu" => |x| if x > 0.0 { x } else { 0.01 * x },
+        "silu" => |x| x / (1.0 + (-x).exp()),
+        "softplus" => |x| if x > 20.0 { x } else { x.exp().ln_1p() },
+        _ => return false,
+    };
+    y.iter_mut().zip(x).for_each(|(y, &x)| *y = f(x));
+    true
+}
+
+fn bench_activation(c: &mut Criterion, act: &Activation) {
+    let backends = Backend::available();
+    let best = Backend::best();
+    for (direction, is_backward) in [("forward", false), ("backward", true)] {
+        let mut group = c.benchmark_group(format!("{direction}/{act}"));
+        for n in IN_CACHE.into_iter().chain(LARGE) {
+            configure(&mut group, n);
+            let x = inputs(n);
+            let dy = inputs(n);
+            let mut out = vec![0.0f32; n];
+            let on: Vec<Backend> = if n == IN_CACHE[0] { backends.clone() } else { vec![best] };
+            for backend in on {
+                group.bench_function(BenchmarkId::new(backend.name(), n), |b| {
+                    with_backend(backend, || {
+                        b.iter(|| match (is_backward, n < PARALLEL_THRESHOLD) {
+                            (false, true) => Serial(*act).forward(&x, &mut out),
+                            (false, false) => act.forward(&x, &mut out),
+                            (true, true) => Serial(*act).backward(&x, &dy, &mut out),
+                            (true, false) => act.backward(&x, &dy, &mut out),
+                        })
+                    })
+                    .expect("available backend")
+                });
+            }
+            if !is_backward {
+                let mut uninit = vec![MaybeUninit::<f32>::uninit(); n];
+                if rten_map(act, &x[..16], &mut uninit[..16]) {
+                    group.bench_function(BenchmarkId::new("rten-vecmath", n), |b| {
+                        b.iter(|| {
+                            if n < PARALLEL_THRESHOLD {
+                                rten_map(act, &x, &mut uninit);
+                            } else {
+                                x.par_chunks(CHUNK).zip(uninit.par_chunks_mut(CHUNK)).for_each(|(x, y)| {
+                                    rten_map(act, x, y);
+                                });
+                            }
+                        })
+                    });
+                }
+                if std_map(act, &x[..16], &mut out[..16]) {
+                    group.bench_function(BenchmarkId::new("std", n), |b| b.iter(|| std_map(act, &x, &mut out)));
+                }
+            }
+        }
+        group.finish();
+    }
+}
+
+fn bench_baselines(c: &mut Criterion) {
+    let mut group = c.benchmark_group("baseline");
+    for n in IN_CACHE.into_iter().chain(LARGE) {
+        configure(&mut group, n);
+        let x = inputs(n);
+        let dy = inputs(n);
+        let mut out = vec![0.0f32; n];
+        let parallel = n >= PARALLEL_THRESHOLD;
+        group.bench_function(BenchmarkId::new("copy", n), |b| {
+            b.iter(|| {
+                if parallel {
+                    out.par_chunks_mut(CHUNK).zip(x.par_chunks(CHUNK)).for_each(|(o, x)| o.copy_from_slice(x));
+                } else {
+                    out.copy_from_slice(&x);
+                }
+            })
+        });
+        group.bench_function(BenchmarkId::new("stream", n), |b| {
+            let stream = |o: &mut [f32], x: &[f32], g: &[f32]| o.iter_mut().zip(x).zip(g).for_each(|((o, x), g)| *o = g * x);
+            b.iter(|| {
+                if parallel {
+                    out.par_chunks_mut(CHUNK)
+                        .zip(x.par_chunks(CHUNK))
+                        .zip(dy.par_chunks(CHUNK))
+                        .for_each(|((o, x), g)| stream(o, x, g));
+                } else {
+                    stream(&mut out, &x, &dy);
+                }
+            })
+        });
+    }
+    group.finish();
+}
+
+fn bench_all(c: &mut Criterion) {
+    bench_baselines(c);
+    for info in ACTIVATIONS {
+        for act in info.formula_variants() {
+            bench_activation(c, &act);
+        }
+    }
+}
+
+criterion_group!(benches, bench_all);
+criterion_main!(benches);

@@ -27,24 +27,6 @@ struct Options {
     all_examples: bool,
 }
 
-fn has_non_default_choice(act: &Activation) -> bool {
-    struct Choice;
-    impl actkern::KernelVisitor<bool> for Choice {
-        fn visit<K: actkern::Kernel>(self, k: &K) -> bool {
-            K::PARAMS
-                .iter()
-                .zip(k.params())
-                .any(|(p, v)| match (p.kind, v) {
-                    (
-                        actkern::ParamKind::Choice { default, .. },
-                        actkern::ParamValue::Choice(i),
-                    ) => i != default,
-                    _ => false,
-                })
-        }
-    }
-    actkern::Apply::visit(act, Choice)
-}
 
 fn usage(problem: &str) -> ! {
     eprintln!(
@@ -208,15 +190,8 @@ fn main() {
         {
             continue;
         }
-        // The default instance, plus every example that picks another formula (a choice
-        // parameter such as gelu's `approximate`), or all examples with --all-examples.
-        let instances: Vec<Activation> = info
-            .example_instances()
-            .into_iter()
-            .enumerate()
-            .filter(|(i, act)| *i == 0 || options.all_examples || has_non_default_choice(act))
-            .map(|(_, act)| act)
-            .collect();
+        // One instance per formula (gelu's approximate=tanh is its own), or every example.
+        let instances = if options.all_examples { info.example_instances() } else { info.formula_variants() };
         for act in instances {
             for function in Function::ALL {
                 if function == Function::DerivativeFromOutput

@@ -230,7 +230,9 @@ impl Kernel for Gelu {
                 let ((phi, phi_lo), _, unscale) = Self::cdf(x);
                 // Below −14 the result is 0 to f32 precision; the clamp keeps −inf · 0 out.
                 let xc = x.max_keep_nan(V::splat(-A_MAX));
-                xc.mul_add(phi, xc * phi_lo) * unscale
+                let y = xc.mul_add(phi, xc * phi_lo) * unscale;
+                // Past 14, Φ rounds to 1: the result is x (and +inf stays +inf, not inf − inf).
+                V::select(x.ge(V::splat(A_MAX)), x, y)
             }
             Approximate::Tanh => {
                 let ((a, a_lo), _) = Self::tanh_argument(x);

@@ -49,6 +49,18 @@ impl ActivationInfo {
             .expect("every kernel's first example parses")
     }
 
+    /// The default instance, then each example that selects a different formula through a
+    /// choice parameter (gelu's `approximate=tanh`): one instance per distinct formula, for
+    /// accuracy tables and benchmarks.
+    pub fn formula_variants(&self) -> Vec<Activation> {
+        self.example_instances()
+            .into_iter()
+            .enumerate()
+            .filter(|(i, act)| *i == 0 || act.params().iter().zip(self.params).any(|(v, p)| is_non_default_choice(p, *v)))
+            .map(|(_, act)| act)
+            .collect()
+    }
+
     /// Every example instance, parsed.
     pub fn example_instances(&self) -> Vec<Activation> {
         self.examples
@@ -127,6 +139,17 @@ impl Activation {
             .expect("every variant is registered")
     }
 
+    /// The parameter values, in the order of [`ActivationInfo::params`].
+    pub fn params(&self) -> Vec<ParamValue> {
+        struct Params;
+        impl KernelVisitor<Vec<ParamValue>> for Params {
+            fn visit<K: Kernel>(self, k: &K) -> Vec<ParamValue> {
+                k.params()
+            }
+        }
+        self.visit(Params)
+    }
+
     /// PyTorch's functional name.
     pub fn name(&self) -> &'static str {
         struct Name;
@@ -165,6 +188,10 @@ impl Activation {
         }
         s
     }
+}
+
+fn is_non_default_choice(p: &Param, v: ParamValue) -> bool {
+    matches!((p.kind, v), (ParamKind::Choice { default, .. }, ParamValue::Choice(i)) if i != default)
 }
 
 fn is_default(p: &Param, v: ParamValue) -> bool {

@@ -248,7 +248,8 @@ pub fn recip_estimate_1_2<V: Vector>(h: V) -> V {
 pub fn div_pair<V: Vector>(n_hi: V, n_lo: V, d_hi: V, d_lo: V, inv_d: V) -> V {
     let s = n_hi / d_hi;
     let residual = (-s).mul_add(d_lo, (-s).mul_add(d_hi, n_hi) + n_lo);
-    residual.mul_add(inv_d, s)
+    // An infinite quotient has no meaningful residual (inf − inf): keep it as it is.
+    V::select(s.abs().lt(V::splat(f32::INFINITY)), residual.mul_add(inv_d, s), s)
 }
 
 /// `a + b` as an unevaluated sum when |a| ≥ |b| (Dekker's FastTwoSum).
