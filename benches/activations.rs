@@ -19,7 +19,9 @@
 //! backward's), parallel above the threshold like the kernels.
 
 use actkern::{ACTIVATIONS, Activation, Apply, Backend, PARALLEL_THRESHOLD, Serial, with_backend};
-use criterion::{BenchmarkGroup, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main, measurement::WallTime};
+use criterion::{
+    BenchmarkGroup, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main, measurement::WallTime,
+};
 use rayon::prelude::*;
 use rten_simd::SimdUnaryOp;
 use std::mem::MaybeUninit;
@@ -32,15 +34,23 @@ const CHUNK: usize = 1 << 15;
 
 fn inputs(n: usize) -> Vec<f32> {
     // Deterministic values over the interesting range of every activation, [-8, 8).
-    (0..n).map(|i| ((i as u32).wrapping_mul(2_654_435_761) >> 8) as f32 / (1u32 << 24) as f32 * 16.0 - 8.0).collect()
+    (0..n)
+        .map(|i| ((i as u32).wrapping_mul(2_654_435_761) >> 8) as f32 / (1u32 << 24) as f32 * 16.0 - 8.0)
+        .collect()
 }
 
 fn configure(group: &mut BenchmarkGroup<'_, WallTime>, n: usize) {
     group.throughput(Throughput::Elements(n as u64));
     if n >= 64 << 20 {
-        group.sample_size(10).warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(3));
+        group
+            .sample_size(10)
+            .warm_up_time(Duration::from_millis(500))
+            .measurement_time(Duration::from_secs(3));
     } else {
-        group.sample_size(20).warm_up_time(Duration::from_millis(200)).measurement_time(Duration::from_millis(700));
+        group
+            .sample_size(20)
+            .warm_up_time(Duration::from_millis(200))
+            .measurement_time(Duration::from_millis(700));
     }
 }
 
@@ -107,9 +117,11 @@ fn bench_activation(c: &mut Criterion, act: &Activation) {
                             if n < PARALLEL_THRESHOLD {
                                 rten_map(act, &x, &mut uninit);
                             } else {
-                                x.par_chunks(CHUNK).zip(uninit.par_chunks_mut(CHUNK)).for_each(|(x, y)| {
-                                    rten_map(act, x, y);
-                                });
+                                x.par_chunks(CHUNK)
+                                    .zip(uninit.par_chunks_mut(CHUNK))
+                                    .for_each(|(x, y)| {
+                                        rten_map(act, x, y);
+                                    });
                             }
                         })
                     });
@@ -134,14 +146,17 @@ fn bench_baselines(c: &mut Criterion) {
         group.bench_function(BenchmarkId::new("copy", n), |b| {
             b.iter(|| {
                 if parallel {
-                    out.par_chunks_mut(CHUNK).zip(x.par_chunks(CHUNK)).for_each(|(o, x)| o.copy_from_slice(x));
+                    out.par_chunks_mut(CHUNK)
+                        .zip(x.par_chunks(CHUNK))
+                        .for_each(|(o, x)| o.copy_from_slice(x));
                 } else {
                     out.copy_from_slice(&x);
                 }
             })
         });
         group.bench_function(BenchmarkId::new("stream", n), |b| {
-            let stream = |o: &mut [f32], x: &[f32], g: &[f32]| o.iter_mut().zip(x).zip(g).for_each(|((o, x), g)| *o = g * x);
+            let stream =
+                |o: &mut [f32], x: &[f32], g: &[f32]| o.iter_mut().zip(x).zip(g).for_each(|((o, x), g)| *o = g * x);
             b.iter(|| {
                 if parallel {
                     out.par_chunks_mut(CHUNK)

@@ -27,7 +27,6 @@ struct Options {
     all_examples: bool,
 }
 
-
 fn usage(problem: &str) -> ! {
     eprintln!(
         "accuracy: {problem}\nusage: accuracy [--backend all|scalar,portable,avx2,avx512] [--stride N] [--only NAME,...] [--all-examples]"
@@ -44,10 +43,7 @@ fn parse_options() -> Options {
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
-        let mut value = || {
-            args.next()
-                .unwrap_or_else(|| usage(&format!("{arg} needs a value")))
-        };
+        let mut value = || args.next().unwrap_or_else(|| usage(&format!("{arg} needs a value")));
         match arg.as_str() {
             "--backend" => {
                 let v = value();
@@ -77,9 +73,7 @@ fn parse_options() -> Options {
         }
     }
     // Widest first: the input column reports the first backend's worst case.
-    options
-        .backends
-        .sort_by_key(|b| std::cmp::Reverse(*b as u8));
+    options.backends.sort_by_key(|b| std::cmp::Reverse(*b as u8));
     options
 }
 
@@ -97,9 +91,7 @@ fn sweep(act: &Activation, function: Function, backends: &[Backend], stride: u64
         .map(|block| {
             let start = block * BLOCK;
             let end = (start + BLOCK).min(total);
-            let inputs: Vec<f32> = (start..end)
-                .map(|i| f32::from_bits((i * stride) as u32))
-                .collect();
+            let inputs: Vec<f32> = (start..end).map(|i| f32::from_bits((i * stride) as u32)).collect();
             let outputs: Vec<Vec<f32>> = backends
                 .iter()
                 .map(|&b| {
@@ -129,29 +121,15 @@ fn sweep(act: &Activation, function: Function, backends: &[Backend], stride: u64
                 differing: vec![0; backends.len().saturating_sub(1)],
             },
             |a, b| Row {
-                worst: a
-                    .worst
-                    .into_iter()
-                    .zip(b.worst)
-                    .map(|(x, y)| x.merge(y))
-                    .collect(),
-                differing: a
-                    .differing
-                    .iter()
-                    .zip(&b.differing)
-                    .map(|(x, y)| x + y)
-                    .collect(),
+                worst: a.worst.into_iter().zip(b.worst).map(|(x, y)| x.merge(y)).collect(),
+                differing: a.differing.iter().zip(&b.differing).map(|(x, y)| x + y).collect(),
             },
         )
 }
 
 fn show(ulp: f64, bound: f64) -> String {
     if bound == 0.0 {
-        if ulp == 0.0 {
-            "exact".into()
-        } else {
-            "NOT EXACT".into()
-        }
+        if ulp == 0.0 { "exact".into() } else { "NOT EXACT".into() }
     } else if ulp.is_infinite() {
         "inf".into()
     } else {
@@ -177,10 +155,7 @@ fn main() {
         names[0],
         names[1..].join(", ")
     );
-    println!(
-        "|---|---|{}---|---|---|---|---|",
-        "---|".repeat(names.len())
-    );
+    println!("|---|---|{}---|---|---|---|---|", "---|".repeat(names.len()));
     let mut failed = false;
     for info in ACTIVATIONS {
         if options
@@ -191,12 +166,14 @@ fn main() {
             continue;
         }
         // One instance per formula (gelu's approximate=tanh is its own), or every example.
-        let instances = if options.all_examples { info.example_instances() } else { info.formula_variants() };
+        let instances = if options.all_examples {
+            info.example_instances()
+        } else {
+            info.formula_variants()
+        };
         for act in instances {
             for function in Function::ALL {
-                if function == Function::DerivativeFromOutput
-                    && !actkern::Apply::has_backward_from_output(&act)
-                {
+                if function == Function::DerivativeFromOutput && !actkern::Apply::has_backward_from_output(&act) {
                     continue;
                 }
                 let bound = accuracy::bound(&act, function);
@@ -227,11 +204,7 @@ fn main() {
                     input,
                     got,
                     want,
-                    row.differing
-                        .iter()
-                        .map(u64::to_string)
-                        .collect::<Vec<_>>()
-                        .join(", "),
+                    row.differing.iter().map(u64::to_string).collect::<Vec<_>>().join(", "),
                     if over { " **OVER BOUND**" } else { "" }
                 );
             }

@@ -73,7 +73,8 @@ impl Kernel for Celu {
     #[inline(always)]
     fn forward<V: Vector>(&self, x: V) -> V {
         let (t, t_lo) = self.scaled(x);
-        V::select(x.gt(V::splat(0.0)), x, V::splat(self.alpha) * expm1_pair(t, t_lo))
+        // celu has the sign of x for either sign of α; copysign keeps celu(−0) = −0 (as PyTorch).
+        V::select(x.gt(V::splat(0.0)), x, V::splat(self.alpha) * expm1_pair(t, t_lo)).copysign(x)
     }
     #[inline(always)]
     fn derivative<V: Vector>(&self, x: V) -> V {

@@ -10,7 +10,7 @@
 
 use crate::backend::Vector;
 use crate::kernel::{Kernel, Param, ParamKind, ParamValue, Range};
-use crate::math::{exp_times_v, expm1, keep_nan};
+use crate::math::{exp_times_v, expm1, keep_nan, pass};
 
 /// Exponential linear unit: `x > 0 ? x : α·(eˣ − 1)`.
 ///
@@ -76,11 +76,11 @@ impl Kernel for Elu {
     }
     #[inline(always)]
     fn backward<V: Vector>(&self, x: V, dy: V) -> V {
-        V::select(
-            x.gt(V::splat(0.0)),
-            dy,
-            dy * exp_times_v(x, V::splat(self.alpha)),
-        )
+        // α = 0 makes x ≤ 0 a flat linear piece: select 0 exactly (dy = inf gives 0, SPEC §3).
+        if self.alpha == 0.0 {
+            return pass(x.gt(V::splat(0.0)), x, dy);
+        }
+        V::select(x.gt(V::splat(0.0)), dy, dy * exp_times_v(x, V::splat(self.alpha)))
     }
     fn has_derivative_from_output(&self) -> bool {
         self.alpha > 0.0

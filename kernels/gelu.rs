@@ -110,8 +110,9 @@ const G_C0: [[f32; 2]; 4] = [
 ];
 /// 2³², the scale of the x < 0 side.
 const SCALE: f32 = 4_294_967_296.0;
-/// Q(a) is below 2⁻¹⁴⁹ past a = 14: a is clamped there.
-const A_MAX: f32 = 14.0;
+/// x·Q(x) is below 2⁻¹⁵⁰ past |x| = 15: a is clamped there (the last interval's fit reaches 14;
+/// between 14 and 15 the result is subnormal, where SPEC §4 asks only for 2⁻¹²⁶ absolute).
+const A_MAX: f32 = 15.0;
 /// 1/√(2π) as a pair.
 const INV_SQRT_2PI_HI: f32 = 0.398_942_280_401_432_7;
 const INV_SQRT_2PI_LO: f32 = (0.398_942_280_401_432_677_94_f64 - INV_SQRT_2PI_HI as f64) as f32;
@@ -232,11 +233,12 @@ impl Kernel for Gelu {
                 let xc = x.max_keep_nan(V::splat(-A_MAX));
                 let y = xc.mul_add(phi, xc * phi_lo) * unscale;
                 // Past 14, Φ rounds to 1: the result is x (and +inf stays +inf, not inf − inf).
-                V::select(x.ge(V::splat(A_MAX)), x, y)
+                // x·Φ(x) has the sign of x; copysign also keeps gelu(−0) = −0.
+                V::select(x.ge(V::splat(A_MAX)), x, y).copysign(x)
             }
             Approximate::Tanh => {
                 let ((a, a_lo), _) = Self::tanh_argument(x);
-                times_sigmoid(x.max_keep_nan(V::splat(-TANH_X_MAX)), a, a_lo)
+                times_sigmoid(x.max_keep_nan(V::splat(-TANH_X_MAX)), a, a_lo).copysign(x)
             }
         }
     }

@@ -8,7 +8,7 @@
 
 use crate::backend::Vector;
 use crate::kernel::{Kernel, Param, ParamKind, ParamValue, Range};
-use crate::math::keep_nan;
+use crate::math::{keep_nan, pass};
 
 /// Leaky ReLU: `x > 0 ? x : negative_slope · x`.
 ///
@@ -77,10 +77,11 @@ impl Kernel for LeakyRelu {
     }
     #[inline(always)]
     fn backward<V: Vector>(&self, x: V, dy: V) -> V {
-        keep_nan(
-            x,
-            V::select(x.gt(V::splat(0.0)), dy, dy * V::splat(self.negative_slope)),
-        )
+        // A zero slope is a flat linear piece: select 0 exactly (dy = inf gives 0, SPEC §3).
+        if self.negative_slope == 0.0 {
+            return pass(x.gt(V::splat(0.0)), x, dy);
+        }
+        keep_nan(x, V::select(x.gt(V::splat(0.0)), dy, dy * V::splat(self.negative_slope)))
     }
     fn has_derivative_from_output(&self) -> bool {
         self.negative_slope > 0.0

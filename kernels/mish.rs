@@ -84,7 +84,8 @@ impl Kernel for Mish {
             pick(d_pos_lo, d_neg_lo),
             V::splat(1.0) / d,
         );
-        q * pick(one, V::splat(1.0 / SCALE))
+        // x·tanh(softplus x) has the sign of x; copysign also keeps mish(−0) = −0.
+        (q * pick(one, V::splat(1.0 / SCALE))).copysign(x)
     }
 
     #[inline(always)]

@@ -51,7 +51,8 @@ impl Kernel for Sigmoid {
     #[inline(always)]
     fn derivative_from_output<V: Vector>(&self, y: V) -> V {
         // y − y², rounded once (y·(1 − y) would round 1 − y first for y < 1/2).
-        (-y).mul_add(y, y)
+        // At y = ±inf the limit is −inf (y − y² would be inf − inf).
+        V::select(y.abs().eq(V::splat(f32::INFINITY)), V::splat(f32::NEG_INFINITY), (-y).mul_add(y, y))
     }
 
     fn reference_forward(&self, x: f64) -> f64 {

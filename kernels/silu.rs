@@ -48,7 +48,8 @@ impl Kernel for Silu {
 
     #[inline(always)]
     fn forward<V: Vector>(&self, x: V) -> V {
-        times_sigmoid(x.max_keep_nan(V::splat(FACTOR_FLOOR)), x, V::splat(0.0))
+        // x·σ(x) has the sign of x; copysign also keeps silu(−0) = −0, which the quotient loses.
+        times_sigmoid(x.max_keep_nan(V::splat(FACTOR_FLOOR)), x, V::splat(0.0)).copysign(x)
     }
 
     #[inline(always)]

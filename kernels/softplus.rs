@@ -29,6 +29,9 @@ pub struct Softplus {
     pub threshold: f32,
 }
 
+/// e^{−17.4} < 2⁻²⁵: above this threshold 1 − e^{−βy} rounds to 1 wherever y = x.
+const FROM_OUTPUT_MIN_THRESHOLD: f32 = 17.4;
+
 impl Default for Softplus {
     fn default() -> Self {
         Softplus {
@@ -120,8 +123,11 @@ impl Kernel for Softplus {
             V::select(y.gt(V::splat(self.threshold)), dy, dy * sigmoid(y, y_lo)),
         )
     }
+    /// Only when the linear branch starts where σ(βx) already rounds to 1 (e^{−threshold} <
+    /// 2⁻²⁵): with a lower threshold the two branches share outputs and y does not determine
+    /// f'(x) (PyTorch's own from-output gradient is wrong there).
     fn has_derivative_from_output(&self) -> bool {
-        true
+        self.threshold >= FROM_OUTPUT_MIN_THRESHOLD
     }
     #[inline(always)]
     fn derivative_from_output<V: Vector>(&self, y: V) -> V {
@@ -137,9 +143,7 @@ impl Kernel for Softplus {
         crate::reference::softplus_derivative(x, self.beta.into(), self.threshold.into())
     }
     fn reference_derivative_from_output(&self, y: f64) -> Option<f64> {
-        Some(crate::reference::softplus_derivative_from_output(
-            y,
-            self.beta.into(),
-        ))
+        self.has_derivative_from_output()
+            .then(|| crate::reference::softplus_derivative_from_output(y, self.beta.into()))
     }
 }

@@ -58,7 +58,7 @@ impl Kernel for Tanh {
         let u = exp(a * V::splat(-2.0));
         let large = V::splat(1.0) - (u + u) / (V::splat(1.0) + u);
         // NaN fails the comparison and takes the polynomial, which propagates it.
-        V::select(x.abs().ge(V::splat(POLY_LIMIT)), large.copysign(x), small)
+        V::select(x.abs().ge(V::splat(POLY_LIMIT)), large, small).copysign(x)
     }
 
     #[inline(always)]

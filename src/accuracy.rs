@@ -30,11 +30,7 @@ pub enum Function {
 
 impl Function {
     /// All three, in table order.
-    pub const ALL: [Function; 3] = [
-        Function::Forward,
-        Function::Derivative,
-        Function::DerivativeFromOutput,
-    ];
+    pub const ALL: [Function; 3] = [Function::Forward, Function::Derivative, Function::DerivativeFromOutput];
 
     /// Short label for tables: `f`, `f'`, `f'(y)`.
     pub fn label(self) -> &'static str {
@@ -130,10 +126,7 @@ fn error_of<K: Kernel>(k: &K, function: Function, x: f32, got: f32) -> (f64, f64
     let Some(want) = expected_of(k, function, x) else {
         return (0.0, f64::NAN);
     };
-    (
-        judge::<K>(function, k.pytorch_forward(x).is_some(), x, got, want),
-        want,
-    )
+    (judge::<K>(function, k.pytorch_forward(x).is_some(), x, got, want), want)
 }
 
 /// How far from a zero of the derivative SPEC §4's absolute allowance reaches ("near a zero
@@ -153,25 +146,14 @@ pub fn near_derivative_zero(act: &Activation, x: f32) -> bool {
 }
 
 /// The error of `got` against `want` under the rules of [`error`].
-fn judge<K: Kernel>(
-    function: Function,
-    piecewise_linear: bool,
-    x: f32,
-    got: f32,
-    want: f64,
-) -> f64 {
+fn judge<K: Kernel>(function: Function, piecewise_linear: bool, x: f32, got: f32, want: f64) -> f64 {
     if function == Function::Forward && piecewise_linear {
         let same = got.to_bits() == (want as f32).to_bits() || (got.is_nan() && want.is_nan());
         return if same { 0.0 } else { f64::INFINITY };
     }
-    let near_zero_allowance = function == Function::Derivative
-        && near_zero_of::<K>(x)
-        && (f64::from(got) - want).abs() <= 2f64.powi(-24);
-    if near_zero_allowance {
-        0.0
-    } else {
-        ulp_error(got, want)
-    }
+    let near_zero_allowance =
+        function == Function::Derivative && near_zero_of::<K>(x) && (f64::from(got) - want).abs() <= 2f64.powi(-24);
+    if near_zero_allowance { 0.0 } else { ulp_error(got, want) }
 }
 
 /// What `function` of `act` must return for `input` (see [`error`] for how it is compared).
@@ -281,12 +263,7 @@ pub fn compare(act: &Activation, function: Function, inputs: &[f32], outputs: &[
 
 /// Compares several sets of outputs for the same `inputs` (one per backend, say), computing the
 /// reference once per input.
-pub fn compare_many(
-    act: &Activation,
-    function: Function,
-    inputs: &[f32],
-    outputs: &[&[f32]],
-) -> Vec<Worst> {
+pub fn compare_many(act: &Activation, function: Function, inputs: &[f32], outputs: &[&[f32]]) -> Vec<Worst> {
     struct Compare<'a>(Function, &'a [f32], &'a [&'a [f32]]);
     impl KernelVisitor<Vec<Worst>> for Compare<'_> {
         fn visit<K: Kernel>(self, k: &K) -> Vec<Worst> {
@@ -294,7 +271,9 @@ pub fn compare_many(
             let mut worst = vec![Worst::default(); outputs.len()];
             let piecewise_linear = k.pytorch_forward(0.0).is_some();
             for (i, &x) in inputs.iter().enumerate() {
-                let Some(want) = expected_of(k, function, x) else { continue };
+                let Some(want) = expected_of(k, function, x) else {
+                    continue;
+                };
                 let mut previous: Option<(u32, f64)> = None;
                 for (w, out) in worst.iter_mut().zip(outputs) {
                     let got = out[i];

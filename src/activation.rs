@@ -44,9 +44,7 @@ impl ActivationInfo {
     /// The activation with its default parameters (for `threshold`, whose parameters have no
     /// defaults, its first example).
     pub fn default_instance(&self) -> Activation {
-        self.examples[0]
-            .parse()
-            .expect("every kernel's first example parses")
+        self.examples[0].parse().expect("every kernel's first example parses")
     }
 
     /// The default instance, then each example that selects a different formula through a
@@ -56,7 +54,14 @@ impl ActivationInfo {
         self.example_instances()
             .into_iter()
             .enumerate()
-            .filter(|(i, act)| *i == 0 || act.params().iter().zip(self.params).any(|(v, p)| is_non_default_choice(p, *v)))
+            .filter(|(i, act)| {
+                *i == 0
+                    || act
+                        .params()
+                        .iter()
+                        .zip(self.params)
+                        .any(|(v, p)| is_non_default_choice(p, *v))
+            })
             .map(|(_, act)| act)
             .collect()
     }
@@ -196,12 +201,7 @@ fn is_non_default_choice(p: &Param, v: ParamValue) -> bool {
 
 fn is_default(p: &Param, v: ParamValue) -> bool {
     match (p.kind, v) {
-        (
-            ParamKind::Real {
-                default: Some(d), ..
-            },
-            ParamValue::Real(x),
-        ) => d.to_bits() == x.to_bits(),
+        (ParamKind::Real { default: Some(d), .. }, ParamValue::Real(x)) => d.to_bits() == x.to_bits(),
         (ParamKind::Choice { default, .. }, ParamValue::Choice(i)) => default == i,
         _ => false,
     }

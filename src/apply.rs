@@ -35,7 +35,7 @@ impl fmt::Display for FromOutputError {
             f,
             "`{}` has no backward from the output: f'(x) cannot be recovered from y = f(x) \
              (supported: tanh, sigmoid, relu, relu6, hardtanh, hardsigmoid, elu and celu with \
-             alpha > 0, selu, leaky_relu with negative_slope > 0, softplus, softsign, logsigmoid, \
+             alpha > 0, selu, leaky_relu with negative_slope > 0, softplus with threshold >= 17.4, softsign, logsigmoid, \
              hardshrink and softshrink with lambd >= 0); use backward(x, dy, dx)",
             self.activation
         )
@@ -126,10 +126,7 @@ pub trait Apply {
     #[track_caller]
     fn backward_inplace(&self, x: &[f32], dy_dx: &mut [f32]) {
         check_len("x", x.len(), "dy_dx", dy_dx.len());
-        let _ = self.visit(RunJob(
-            Job::BackwardInPlace { x, dy_dx },
-            self.allows_threads(),
-        ));
+        let _ = self.visit(RunJob(Job::BackwardInPlace { x, dy_dx }, self.allows_threads()));
     }
 
     /// `d[i] = f'(x[i])` computed from `y[i] = f(x[i])` alone (SPEC §2.3), for engines that keep
@@ -138,27 +135,16 @@ pub trait Apply {
     #[track_caller]
     fn derivative_from_output(&self, y: &[f32], d: &mut [f32]) -> Result<(), FromOutputError> {
         check_len("y", y.len(), "d", d.len());
-        self.visit(RunJob(
-            Job::DerivativeFromOutput { y, d },
-            self.allows_threads(),
-        ))
+        self.visit(RunJob(Job::DerivativeFromOutput { y, d }, self.allows_threads()))
     }
 
     /// `dx[i] = dy[i] · f'(x[i])` computed from `y[i] = f(x[i])` (SPEC §2.3). An error, writing
     /// nothing, for activations where `y` does not determine `f'(x)`.
     #[track_caller]
-    fn backward_from_output(
-        &self,
-        y: &[f32],
-        dy: &[f32],
-        dx: &mut [f32],
-    ) -> Result<(), FromOutputError> {
+    fn backward_from_output(&self, y: &[f32], dy: &[f32], dx: &mut [f32]) -> Result<(), FromOutputError> {
         check_len("y", y.len(), "dy", dy.len());
         check_len("y", y.len(), "dx", dx.len());
-        self.visit(RunJob(
-            Job::BackwardFromOutput { y, dy, dx },
-            self.allows_threads(),
-        ))
+        self.visit(RunJob(Job::BackwardFromOutput { y, dy, dx }, self.allows_threads()))
     }
 
     /// Whether [`Apply::backward_from_output`] is supported.

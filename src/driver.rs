@@ -63,10 +63,7 @@ impl<'a> Job<'a> {
     }
 
     pub(crate) fn is_from_output(&self) -> bool {
-        matches!(
-            self,
-            Job::DerivativeFromOutput { .. } | Job::BackwardFromOutput { .. }
-        )
+        matches!(self, Job::DerivativeFromOutput { .. } | Job::BackwardFromOutput { .. })
     }
 
     fn split_at(self, mid: usize) -> (Job<'a>, Job<'a>) {
@@ -81,25 +78,13 @@ impl<'a> Job<'a> {
             }
             Job::Derivative { x, d } => {
                 let ((x0, x1), (d0, d1)) = (x.split_at(mid), d.split_at_mut(mid));
-                (
-                    Job::Derivative { x: x0, d: d0 },
-                    Job::Derivative { x: x1, d: d1 },
-                )
+                (Job::Derivative { x: x0, d: d0 }, Job::Derivative { x: x1, d: d1 })
             }
             Job::Backward { x, dy, dx } => {
-                let ((x0, x1), (g0, g1), (o0, o1)) =
-                    (x.split_at(mid), dy.split_at(mid), dx.split_at_mut(mid));
+                let ((x0, x1), (g0, g1), (o0, o1)) = (x.split_at(mid), dy.split_at(mid), dx.split_at_mut(mid));
                 (
-                    Job::Backward {
-                        x: x0,
-                        dy: g0,
-                        dx: o0,
-                    },
-                    Job::Backward {
-                        x: x1,
-                        dy: g1,
-                        dx: o1,
-                    },
+                    Job::Backward { x: x0, dy: g0, dx: o0 },
+                    Job::Backward { x: x1, dy: g1, dx: o1 },
                 )
             }
             Job::BackwardInPlace { x, dy_dx } => {
@@ -117,19 +102,10 @@ impl<'a> Job<'a> {
                 )
             }
             Job::BackwardFromOutput { y, dy, dx } => {
-                let ((y0, y1), (g0, g1), (o0, o1)) =
-                    (y.split_at(mid), dy.split_at(mid), dx.split_at_mut(mid));
+                let ((y0, y1), (g0, g1), (o0, o1)) = (y.split_at(mid), dy.split_at(mid), dx.split_at_mut(mid));
                 (
-                    Job::BackwardFromOutput {
-                        y: y0,
-                        dy: g0,
-                        dx: o0,
-                    },
-                    Job::BackwardFromOutput {
-                        y: y1,
-                        dy: g1,
-                        dx: o1,
-                    },
+                    Job::BackwardFromOutput { y: y0, dy: g0, dx: o0 },
+                    Job::BackwardFromOutput { y: y1, dy: g1, dx: o1 },
                 )
             }
         }
@@ -275,10 +251,7 @@ fn map2<V: Vector, F: Binary<V>>(a: &[f32], b: &[f32], out: &mut [f32], f: F) {
     }
     let (a, b) = (as_.remainder(), bs.remainder());
     if !a.is_empty() {
-        store_tail(
-            f.apply(load_tail::<V>(a), load_tail::<V>(b)),
-            outs.into_remainder(),
-        );
+        store_tail(f.apply(load_tail::<V>(a), load_tail::<V>(b)), outs.into_remainder());
     }
 }
 

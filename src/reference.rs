@@ -162,11 +162,7 @@ pub fn hardtanh_derivative_from_output(y: f64, min_val: f64, max_val: f64) -> f6
 
 /// x · min(max(x + 3, 0), 6) / 6.
 pub fn hardswish(x: f64) -> f64 {
-    if x <= -3.0 {
-        0.0
-    } else {
-        x * (x + 3.0).min(6.0) / 6.0
-    }
+    if x <= -3.0 { 0.0 } else { x * (x + 3.0).min(6.0) / 6.0 }
 }
 /// 0 for x ≤ −3, x/3 + 1/2 on (−3, 3), 1 for x ≥ 3.
 pub fn hardswish_derivative(x: f64) -> f64 {
@@ -223,11 +219,7 @@ pub fn threshold_derivative(x: f64, threshold: f64) -> f64 {
 
 /// x·σ(x).
 pub fn silu(x: f64) -> f64 {
-    if x == f64::NEG_INFINITY {
-        -0.0
-    } else {
-        x * sigmoid(x)
-    }
+    if x == f64::NEG_INFINITY { -0.0 } else { x * sigmoid(x) }
 }
 /// σ(x)·(1 + x·(1 − σ(x))), with 1 − σ(x) written σ(−x).
 pub fn silu_derivative(x: f64) -> f64 {
@@ -265,11 +257,7 @@ pub fn softplus_derivative_from_output(y: f64, beta: f64) -> f64 {
 
 /// x for x > 0, else α·(e^{x/α} − 1) (= max(0, x) + min(0, α·(e^{x/α} − 1))).
 pub fn celu(x: f64, alpha: f64) -> f64 {
-    if x > 0.0 {
-        x
-    } else {
-        alpha * (x / alpha).exp_m1()
-    }
+    if x > 0.0 { x } else { alpha * (x / alpha).exp_m1() }
 }
 /// 1 for x > 0, else e^{x/α}.
 pub fn celu_derivative(x: f64, alpha: f64) -> f64 {
@@ -282,13 +270,13 @@ pub fn celu_derivative_from_output(y: f64, alpha: f64) -> f64 {
 
 /// x − tanh x; near 0, where that difference cancels even in f64, its Taylor series.
 pub fn tanhshrink(x: f64) -> f64 {
-    if x.abs() < 0.1 {
+    if x == 0.0 {
+        // x − tanh x at ±0 is +0 (−0 − (−0)); the series would keep the sign.
+        0.0
+    } else if x.abs() < 0.1 {
         let z = x * x;
         // x³/3 − 2x⁵/15 + 17x⁷/315 − 62x⁹/2835 + 1382x¹¹/155925
-        x * z
-            * (1.0 / 3.0
-                + z * (-2.0 / 15.0
-                    + z * (17.0 / 315.0 + z * (-62.0 / 2835.0 + z * (1382.0 / 155925.0)))))
+        x * z * (1.0 / 3.0 + z * (-2.0 / 15.0 + z * (17.0 / 315.0 + z * (-62.0 / 2835.0 + z * (1382.0 / 155925.0)))))
     } else {
         x - x.tanh()
     }

@@ -80,11 +80,7 @@ fn param_list(info: &ActivationInfo) -> String {
         format!("`{}` takes no parameters", info.name)
     } else {
         let names: Vec<&str> = info.params.iter().map(|p| p.name).collect();
-        format!(
-            "the parameters of `{}` are: {}",
-            info.name,
-            names.join(", ")
-        )
+        format!("the parameters of `{}` are: {}", info.name, names.join(", "))
     }
 }
 
@@ -108,23 +104,13 @@ impl fmt::Display for ParseError {
             ),
             ParseError::UnknownParam { activation, param } => {
                 let info = info_of(activation);
-                write!(
-                    f,
-                    "`{activation}` has no parameter `{param}`; {}",
-                    param_list(info)
-                )
+                write!(f, "`{activation}` has no parameter `{param}`; {}", param_list(info))
             }
             ParseError::RepeatedParam { activation, param } => {
-                write!(
-                    f,
-                    "`{activation}`: parameter `{param}` is given more than once"
-                )
+                write!(f, "`{activation}`: parameter `{param}` is given more than once")
             }
             ParseError::MissingParam { activation, param } => {
-                write!(
-                    f,
-                    "`{activation}`: parameter `{param}` is required (it has no default)"
-                )
+                write!(f, "`{activation}`: parameter `{param}` is required (it has no default)")
             }
             ParseError::BadValue {
                 activation,
@@ -137,10 +123,7 @@ impl fmt::Display for ParseError {
                     "`{activation}`: invalid value `{value}` for `{param}`; it must be {allowed}"
                 )
             }
-            ParseError::Invalid {
-                activation,
-                message,
-            } => write!(f, "`{activation}`: {message}"),
+            ParseError::Invalid { activation, message } => write!(f, "`{activation}`: {message}"),
         }
     }
 }
@@ -148,26 +131,30 @@ impl fmt::Display for ParseError {
 impl std::error::Error for ParseError {}
 
 fn info_of(name: &str) -> &'static ActivationInfo {
-    ACTIVATIONS
-        .iter()
-        .find(|i| i.name == name)
-        .expect("registered name")
+    ACTIVATIONS.iter().find(|i| i.name == name).expect("registered name")
 }
 
-/// Edit distance, for suggesting the closest name.
-fn levenshtein(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, &cb) in b.iter().enumerate() {
-            let cur = row[j + 1];
-            row[j + 1] = (prev + usize::from(ca != cb)).min(row[j] + 1).min(cur + 1);
-            prev = cur;
+/// Optimal-string-alignment distance (Levenshtein plus adjacent transpositions, so "rleu" is
+/// one edit from "relu"), for suggesting the closest name.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for j in 0..=b.len() {
+        d[0][j] = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            d[i][j] = (d[i - 1][j] + 1).min(d[i][j - 1] + 1).min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                d[i][j] = d[i][j].min(d[i - 2][j - 2] + 1);
+            }
         }
     }
-    row[b.len()]
+    d[a.len()][b.len()]
 }
 
 fn find(name: &str) -> Result<&'static ActivationInfo, ParseError> {
@@ -181,7 +168,7 @@ fn find(name: &str) -> Result<&'static ActivationInfo, ParseError> {
     let suggestion = ACTIVATIONS
         .iter()
         .flat_map(|i| std::iter::once(i.name).chain(i.aliases.iter().copied()))
-        .min_by_key(|n| levenshtein(&lower, n))
+        .min_by_key(|n| edit_distance(&lower, n))
         .expect("the registry is not empty");
     Err(ParseError::UnknownName {
         name: name.to_string(),
@@ -207,9 +194,7 @@ fn parse_value(info: &ActivationInfo, index: usize, raw: &str) -> Result<ParamVa
             }
         }
         ParamKind::Choice { choices, .. } => {
-            let word = raw
-                .trim_matches(|c| c == '\'' || c == '"')
-                .to_ascii_lowercase();
+            let word = raw.trim_matches(|c| c == '\'' || c == '"').to_ascii_lowercase();
             choices
                 .iter()
                 .position(|c| *c == word)
@@ -286,12 +271,7 @@ impl FromStr for Activation {
             .zip(values)
             .map(|(p, v)| match (v, p.kind) {
                 (Some(v), _) => Ok(v),
-                (
-                    None,
-                    ParamKind::Real {
-                        default: Some(d), ..
-                    },
-                ) => Ok(ParamValue::Real(d)),
+                (None, ParamKind::Real { default: Some(d), .. }) => Ok(ParamValue::Real(d)),
                 (None, ParamKind::Choice { default, .. }) => Ok(ParamValue::Choice(default)),
                 (None, ParamKind::Real { default: None, .. }) => Err(ParseError::MissingParam {
                     activation: info.name,

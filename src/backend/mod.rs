@@ -35,18 +35,10 @@ pub(crate) mod x86_avx512;
 /// All methods are lane-wise. Comparisons are ordered (false when either side is NaN), so
 /// `select(x.lt(c), c, x)` keeps a NaN `x`: kernels rely on that to propagate NaN.
 pub trait Vector:
-    Copy
-    + Add<Output = Self>
-    + Sub<Output = Self>
-    + Mul<Output = Self>
-    + Div<Output = Self>
-    + Neg<Output = Self>
+    Copy + Add<Output = Self> + Sub<Output = Self> + Mul<Output = Self> + Div<Output = Self> + Neg<Output = Self>
 {
     /// Lane mask produced by comparisons.
-    type Mask: Copy
-        + BitAnd<Output = Self::Mask>
-        + BitOr<Output = Self::Mask>
-        + Not<Output = Self::Mask>;
+    type Mask: Copy + BitAnd<Output = Self::Mask> + BitOr<Output = Self::Mask> + Not<Output = Self::Mask>;
 
     /// Number of `f32` lanes.
     const LANES: usize;
@@ -125,12 +117,7 @@ pub enum Backend {
 
 impl Backend {
     /// Every backend, narrowest first.
-    pub const ALL: [Backend; 4] = [
-        Backend::Scalar,
-        Backend::Portable,
-        Backend::Avx2,
-        Backend::Avx512,
-    ];
+    pub const ALL: [Backend; 4] = [Backend::Scalar, Backend::Portable, Backend::Avx2, Backend::Avx512];
 
     /// The lower-case name used by `ACTKERN_BACKEND`, the CLI and the C ABI.
     pub const fn name(self) -> &'static str {
@@ -156,10 +143,7 @@ impl Backend {
         match self {
             Backend::Scalar | Backend::Portable => true,
             #[cfg(target_arch = "x86_64")]
-            Backend::Avx2 => {
-                std::arch::is_x86_feature_detected!("avx2")
-                    && std::arch::is_x86_feature_detected!("fma")
-            }
+            Backend::Avx2 => std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma"),
             #[cfg(target_arch = "x86_64")]
             Backend::Avx512 => std::arch::is_x86_feature_detected!("avx512f"),
             #[cfg(not(target_arch = "x86_64"))]
@@ -177,10 +161,7 @@ impl Backend {
 
     /// Every backend this CPU supports, narrowest first.
     pub fn available() -> Vec<Backend> {
-        Backend::ALL
-            .into_iter()
-            .filter(|b| b.is_available())
-            .collect()
+        Backend::ALL.into_iter().filter(|b| b.is_available()).collect()
     }
 
     fn from_u8(v: u8) -> Option<Backend> {
@@ -255,12 +236,10 @@ pub fn backend() -> Backend {
         Some(b) => b,
         None => {
             let chosen = match std::env::var("ACTKERN_BACKEND") {
-                Ok(name) if !name.trim().is_empty() => {
-                    match name.parse::<Backend>().and_then(check_available) {
-                        Ok(b) => b,
-                        Err(e) => panic!("ACTKERN_BACKEND: {e}"),
-                    }
-                }
+                Ok(name) if !name.trim().is_empty() => match name.parse::<Backend>().and_then(check_available) {
+                    Ok(b) => b,
+                    Err(e) => panic!("ACTKERN_BACKEND: {e}"),
+                },
                 _ => Backend::best(),
             };
             // A concurrent first call may have stored its own (identical) choice, or

@@ -4,32 +4,47 @@
 //! it only when the build enables FMA.
 
 use super::Vector;
-use wide::{f32x8, f64x4, i32x8};
+use wide::{f32x8, i32x8};
 
 /// Whether `wide`'s `mul_add` is a fused instruction in this build (x86 with FMA enabled at
 /// compile time, or aarch64, where NEON always has `vfma`).
 const HARDWARE_FMA: bool = cfg!(any(target_feature = "fma", target_arch = "aarch64"));
 
-/// `a · b + c` with the product exact: two f32 significands multiply exactly into an f64, so
-/// the only roundings are of the f64 sum and its conversion to f32. That double rounding can
-/// differ from a true fused multiply-add in the last bit in rare ties, but never by more, so the
-/// kernels' accuracy (which relies on FMA's single rounding) holds.
+/// `a · b + c` rounded once, like a hardware FMA, in a build without one.
+///
+/// The product of two f32 is exact in f64; the f64 sum is rounded to odd (TwoSum gives its
+/// error, and an inexact even result moves one ULP toward the exact value), and rounding an
+/// odd-rounded f64 to f32 is the correctly rounded result (Boldo & Melquiond): the same bits as
+/// `f32::mul_add` and the FMA instructions, so Portable agrees with the other backends.
 #[inline(always)]
 fn fused_via_f64(a: f32x8, b: f32x8, c: f32x8) -> f32x8 {
     let (a, b, c) = (a.to_array(), b.to_array(), c.to_array());
-    let half = |i: usize| {
-        let wide = |v: [f32; 8]| {
-            f64x4::from([
-                v[i] as f64,
-                v[i + 1] as f64,
-                v[i + 2] as f64,
-                v[i + 3] as f64,
-            ])
+    f32x8::from(core::array::from_fn::<f32, 8, _>(|i| {
+        fma_round_to_odd(a[i], b[i], c[i])
+    }))
+}
+
+#[inline(always)]
+fn fma_round_to_odd(a: f32, b: f32, c: f32) -> f32 {
+    let (p, c) = (f64::from(a) * f64::from(b), f64::from(c));
+    let s = p + c;
+    if !s.is_finite() || s == 0.0 {
+        return s as f32;
+    }
+    let c_virtual = s - p;
+    let error = (p - (s - c_virtual)) + (c - c_virtual);
+    let odd = if error != 0.0 && s.to_bits() & 1 == 0 {
+        // The neighbour on the exact value's side: away from zero if the error has s's sign.
+        let bits = if (error > 0.0) == (s > 0.0) {
+            s.to_bits() + 1
+        } else {
+            s.to_bits() - 1
         };
-        (wide(a) * wide(b) + wide(c)).to_array().map(|v| v as f32)
+        f64::from_bits(bits)
+    } else {
+        s
     };
-    let (lo, hi) = (half(0), half(4));
-    f32x8::from([lo[0], lo[1], lo[2], lo[3], hi[0], hi[1], hi[2], hi[3]])
+    odd as f32
 }
 
 impl Vector for f32x8 {

@@ -112,18 +112,13 @@ impl Vector for F32x8 {
         // Safety: AVX is present (module header).
         F32x8(unsafe {
             let sign_bit = _mm256_set1_ps(-0.0);
-            _mm256_or_ps(
-                _mm256_andnot_ps(sign_bit, self.0),
-                _mm256_and_ps(sign_bit, sign.0),
-            )
+            _mm256_or_ps(_mm256_andnot_ps(sign_bit, self.0), _mm256_and_ps(sign_bit, sign.0))
         })
     }
     #[inline(always)]
     fn round_ties_even(self) -> F32x8 {
         // Safety: AVX is present (module header).
-        F32x8(unsafe {
-            _mm256_round_ps::<{ _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC }>(self.0)
-        })
+        F32x8(unsafe { _mm256_round_ps::<{ _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC }>(self.0) })
     }
     #[inline(always)]
     fn pow2i(n: F32x8) -> F32x8 {

@@ -80,9 +80,7 @@ impl Neg for F32x16 {
     #[inline(always)]
     fn neg(self) -> F32x16 {
         // Safety: AVX-512F is present (module header).
-        F32x16(unsafe {
-            _mm512_castsi512_ps(_mm512_xor_si512(_mm512_castps_si512(self.0), sign_bits()))
-        })
+        F32x16(unsafe { _mm512_castsi512_ps(_mm512_xor_si512(_mm512_castps_si512(self.0), sign_bits())) })
     }
 }
 
@@ -125,12 +123,7 @@ impl Vector for F32x16 {
     #[inline(always)]
     fn abs(self) -> F32x16 {
         // Safety: AVX-512F is present (module header).
-        F32x16(unsafe {
-            _mm512_castsi512_ps(_mm512_andnot_si512(
-                sign_bits(),
-                _mm512_castps_si512(self.0),
-            ))
-        })
+        F32x16(unsafe { _mm512_castsi512_ps(_mm512_andnot_si512(sign_bits(), _mm512_castps_si512(self.0))) })
     }
     #[inline(always)]
     fn copysign(self, sign: F32x16) -> F32x16 {
@@ -147,9 +140,7 @@ impl Vector for F32x16 {
     #[inline(always)]
     fn round_ties_even(self) -> F32x16 {
         // Safety: AVX-512F is present (module header).
-        F32x16(unsafe {
-            _mm512_roundscale_ps::<{ _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC }>(self.0)
-        })
+        F32x16(unsafe { _mm512_roundscale_ps::<{ _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC }>(self.0) })
     }
     #[inline(always)]
     fn pow2i(n: F32x16) -> F32x16 {
