@@ -1067,6 +1067,8 @@ int actkern_softplus_backward(const float *x,
 /**
  * softplus backward from the output y = f(x): dx[i] = dy[i] * f'(x[i]).
  * dx may equal y, dy, or both.
+ * Returns ACTKERN_ERR_NO_BACKWARD_FROM_OUTPUT for the parameter values where y does not determine
+ * f'(x).
  *
  * Parameters:
  * - beta: a finite number > 0 (PyTorch's default: 1)
