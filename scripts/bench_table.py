@@ -39,32 +39,44 @@ def ratio(a, b):
 
 
 backends = ["avx512", "avx2", "portable", "scalar"]
-small, mid, large, huge = 4096, 65536, 1 << 20, 64 << 20
+sizes = sorted({n for series in results.values() for n in series})
+small = sizes[0] if sizes else 4096
+large_sizes = [n for n in sizes if n != small]
+
+
+def best_at(grp, n):
+    """actkern's widest backend with a result at n."""
+    return next((b for b in backends if g(grp, b, n) is not None), None)
+
+
 for direction, limit in [("forward", "copy"), ("backward", "stream")]:
     names = sorted({grp.split("/", 1)[1] for grp, _ in results if grp.startswith(direction + "/")})
     print(f"### {direction}\n")
-    print(f"Gelem/s (higher is better). In cache: {small} and {mid} elements, one thread. "
-          f"Large: {large} and {huge} elements, both cores. `{limit}` is the same buffer's "
-          f"{'copy' if limit == 'copy' else 'dx = dy·x stream'}, the memory-bandwidth limit.\n")
-    head = [f"{b} 4Ki" for b in backends] + ["best 64Ki", "rten 4Ki", "× rten", "std 4Ki", "× std",
-                                             f"× {limit} 4Ki", "best 1Mi", f"× {limit} 1Mi", "best 64Mi", f"× {limit} 64Mi"]
+    print(f"Gelem/s (higher is better) at {small} elements on one thread (in cache), by backend; "
+          f"`×` columns are ratios of the widest backend to the peer. "
+          + (f"Then {', '.join(map(str, large_sizes))} elements on both cores. " if large_sizes else "")
+          + f"`{limit}` is {'a copy' if limit == 'copy' else 'the stream dx = dy·x'} of the same buffers, the memory-bandwidth limit.\n")
+    head = [f"{b}" for b in backends] + ["rten-vecmath", "× rten", "std loop", "× std", f"× {limit}"]
+    for n in large_sizes:
+        head += [f"best {n}", f"rten {n}", f"× {limit} {n}"]
     print("| activation | " + " | ".join(head) + " |")
     print("|---|" + "---|" * len(head))
     for name in names:
         grp = f"{direction}/{name}"
-        best = next((b for b in backends if g(grp, b, mid) is not None), None)
-        row = [fmt(g(grp, b, small)) for b in backends]
+        best = best_at(grp, small)
         top = g(grp, best, small) if best else None
-        row += [fmt(g(grp, best, mid)) if best else "–", fmt(g(grp, "rten-vecmath", small)),
-                fmt(ratio(top, g(grp, "rten-vecmath", small))), fmt(g(grp, "std", small)),
-                fmt(ratio(top, g(grp, "std", small))), fmt(ratio(top, g("baseline", limit, small)))]
-        for n in (large, huge):
-            v = g(grp, best, n) if best else None
-            row += [fmt(v), fmt(ratio(v, g("baseline", limit, n)))]
+        row = [fmt(g(grp, b, small)) for b in backends]
+        row += [fmt(g(grp, "rten-vecmath", small)), fmt(ratio(top, g(grp, "rten-vecmath", small))),
+                fmt(g(grp, "std", small)), fmt(ratio(top, g(grp, "std", small))),
+                fmt(ratio(top, g("baseline", limit, small)))]
+        for n in large_sizes:
+            b = best_at(grp, n)
+            v = g(grp, b, n) if b else None
+            row += [fmt(v), fmt(g(grp, "rten-vecmath", n)), fmt(ratio(v, g("baseline", limit, n)))]
         print(f"| {name} | " + " | ".join(row) + " |")
     print()
 print("### limits\n")
-print("| benchmark | " + " | ".join(str(n) for n in (small, mid, large, huge)) + " |")
-print("|---|---|---|---|---|")
+print("| benchmark | " + " | ".join(str(n) for n in sizes) + " |")
+print("|---|" + "---|" * len(sizes))
 for function in ("copy", "stream"):
-    print(f"| {function} | " + " | ".join(fmt(g("baseline", function, n)) for n in (small, mid, large, huge)) + " |")
+    print(f"| {function} | " + " | ".join(fmt(g("baseline", function, n)) for n in sizes) + " |")
