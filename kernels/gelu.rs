@@ -6,7 +6,7 @@
 //! - Derivative: Φ(x) + x·φ(x); for the tanh form its exact derivative σ(a) + x·a'·σ'(a),
 //!   a = 2u. No derivative from the output (y does not determine x on x < 0).
 //! - Method, `none`: with a = |x| and Q(a) = ½·erfc(a/√2) = e^{−a²/2}·G(a), G is a degree-10
-//!   polynomial on each of [0, 1.5], [1.5, 3.5], [3.5, 7], [7, 14] (fitted by tools/fit.py,
+//!   polynomial on each of [0, 1.5], [1.5, 3.5], [3.5, 7], [7, 14] (`python3 tools/fit.py gelu`,
 //!   coefficients chosen per lane by compare-and-select), its constant term a two-float pair.
 //!   a² is an exact pair, e^{−a²/2}·G is formed by [`exp_pair`] with G as its factor, and
 //!   gelu = x·Q for x < 0, x·(1 − Q) for x ≥ 0 — never 1 + erf. Φ + xφ sums pairs before its one

@@ -11,7 +11,7 @@
 
 use crate::backend::Vector;
 use crate::kernel::Kernel;
-use crate::math::{exp_times, expm1, keep_nan};
+use crate::math::{exp_times, expm1, finite_or_zero, keep_nan};
 
 /// Scaled ELU with the self-normalizing constants (no parameters).
 ///
@@ -24,8 +24,10 @@ use crate::math::{exp_times, expm1, keep_nan};
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Selu;
 
-/// λ rounded to f32.
+/// λ rounded to f32, and the rest: λ·x = fma(x, λ, x·λ_lo) rounds once, so x just below
+/// f32::MAX/λ gives f32::MAX rather than the +inf of x times a rounded-up λ.
 const LAMBDA: f32 = 1.050_700_987_355_480_493_419_334_985_294_6;
+const LAMBDA_LO: f32 = (1.050_700_987_355_480_493_419_334_985_294_6_f64 - LAMBDA as f64) as f32;
 /// λα = 1.758099340847376859... as an unevaluated sum of two f32.
 const LAMBDA_ALPHA_HI: f32 = 1.758_099_340_847_376_859;
 const LAMBDA_ALPHA_LO: f32 = (1.758_099_340_847_376_859_f64 - LAMBDA_ALPHA_HI as f64) as f32;
@@ -47,7 +49,7 @@ impl Kernel for Selu {
         // λα · (eˣ − 1) with λα = hi + lo: the product rounds once.
         let e = expm1(x);
         let negative_side = V::splat(LAMBDA_ALPHA_HI).mul_add(e, V::splat(LAMBDA_ALPHA_LO) * e);
-        V::select(x.gt(V::splat(0.0)), x * V::splat(LAMBDA), negative_side)
+        V::select(x.gt(V::splat(0.0)), x.mul_add(V::splat(LAMBDA), finite_or_zero(x, x * V::splat(LAMBDA_LO))), negative_side)
     }
     #[inline(always)]
     fn derivative<V: Vector>(&self, x: V) -> V {
