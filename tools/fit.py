@@ -10,7 +10,8 @@ import numpy as np
 mp.mp.dps = 40
 
 
-def fit(f, a, b, degree, var=lambda x: x, nodes=2000, iters=30):
+def fit(f, a, b, degree, var=lambda x: x, nodes=2000, iters=30, exact_constant=False):
+    """exact_constant: the error is measured with the constant term unrounded (kernels store it as an f32 pair)."""
     xs = [mp.mpf(a) + (mp.mpf(b) - a) * (1 - mp.cos(mp.pi * (i + 0.5) / nodes)) / 2 for i in range(nodes)]
     ts = np.array([float(var(x)) for x in xs])
     ys = np.array([float(f(x)) for x in xs])
@@ -23,6 +24,8 @@ def fit(f, a, b, degree, var=lambda x: x, nodes=2000, iters=30):
         w = w * (err / err.max()) ** 0.5 + 1e-12
         w /= w.max()
     c32 = c.astype(np.float32).astype(np.float64)
+    if exact_constant:
+        c32[-1] = c[-1]
     grid = [mp.mpf(a) + (mp.mpf(b) - a) * i / 20000 for i in range(1, 20001)]
     e = max(abs(float((np.polyval(c32, float(var(x))) - f(x)) / f(x))) for x in grid)
     return c.astype(np.float32), e
@@ -58,33 +61,13 @@ def erfcx_search():
             if worst / 2**-24 < 0.9:
                 show(f"erfcx p={p} deg {deg} (g = t*P(t))", c, e)
 
-def fit_pair_constant(f, a, b, degree, var, nodes=1500, iters=25):
-    """Like fit(), but the constant term is kept exact (kernels store it as an f32 pair)."""
-    xs = [mp.mpf(a) + (mp.mpf(b) - a) * (1 - mp.cos(mp.pi * (i + 0.5) / nodes)) / 2 for i in range(nodes)]
-    ts = np.array([float(var(x)) for x in xs])
-    ys = np.array([float(f(x)) for x in xs])
-    V = np.vander(ts, degree + 1)
-    w = np.ones(nodes)
-    for _ in range(iters):
-        A = V / ys[:, None] * w[:, None]
-        c, *_ = np.linalg.lstsq(A, w, rcond=None)
-        err = np.abs(V @ c / ys - 1)
-        w = w * (err / err.max()) ** 0.5 + 1e-12
-        w /= w.max()
-    c32 = c.astype(np.float32).astype(np.float64)
-    c32[-1] = c[-1]
-    grid = [mp.mpf(a) + (mp.mpf(b) - a) * i / 4000 for i in range(0, 4001)]
-    e = max(abs(float((np.polyval(c32, float(var(x))) - f(x)) / f(x))) for x in grid)
-    return c, e
-
-
 def gelu_intervals():
     """kernels/gelu.rs: G(a) = Q(a)·e^{a²/2}, Q(a) = erfc(a/√2)/2, degree 10 in t = (a − centre)/half_width
     on [0, 1.5], [1.5, 3.5], [3.5, 7], [7, 14]; prints G_P (without the constant) and G_C0 (hi, lo)."""
     G = lambda a: mp.erfc(a / mp.sqrt(2)) / 2 * mp.exp(a * a / 2)
     for lo, hi in [(0, 1.5), (1.5, 3.5), (3.5, 7), (7, 14)]:
         centre, half = (lo + hi) / 2, (hi - lo) / 2
-        c, e = fit_pair_constant(G, lo, hi, 10, var=lambda a: (a - centre) / half)
+        c, e = fit(G, lo, hi, 10, var=lambda a: (a - centre) / half, nodes=1500, iters=25, exact_constant=True)
         c0_hi = np.float32(c[-1])
         print(f"[{lo}, {hi}]: max rel err {e / 2**-24:.3f} ulp-units")
         print("  G_P:", [float(np.float32(v)) for v in c[:-1]])
