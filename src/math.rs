@@ -67,7 +67,7 @@ fn exp_reduced<V: Vector>(x: V) -> (V, V) {
 #[inline(always)]
 pub fn ldexp<V: Vector>(v: V, n: V) -> V {
     let half = (n * V::splat(0.5)).round_ties_even();
-    v * V::pow2i(half) * V::pow2i(n - half)
+    v.mul_pow2i(half).mul_pow2i(n - half)
 }
 
 /// [`exp_reduced`] after clamping x to the range where it matters: `eˣ = 2ⁿ · (1 + q)`.
@@ -99,7 +99,7 @@ pub fn exp_times_v<V: Vector>(x: V, c: V) -> V {
     let (q, n) = exp_reduced(x);
     let third = (n * V::splat(1.0 / 3.0)).round_ties_even();
     let rest = n - third - third;
-    c.mul_add(q, c) * V::pow2i(third) * V::pow2i(third) * V::pow2i(rest)
+    c.mul_add(q, c).mul_pow2i(third).mul_pow2i(third).mul_pow2i(rest)
 }
 
 /// eˣ, max error ≈ 1 ULP; exact limits at ±inf, NaN propagates.
@@ -199,9 +199,9 @@ pub fn exp_pair<V: Vector>(x_hi: V, x_lo: V, c: V) -> (V, V) {
     let p = c * m;
     let p_lo = c.mul_add(m, -p) + c * m_lo;
     let half = (n * V::splat(0.5)).round_ties_even();
-    let (s1, s2) = (V::pow2i(half), V::pow2i(n - half));
-    let hi = p * s1 * s2;
-    (hi, finite_or_zero(hi, p_lo * s1 * s2))
+    let rest = n - half;
+    let hi = p.mul_pow2i(half).mul_pow2i(rest);
+    (hi, finite_or_zero(hi, p_lo.mul_pow2i(half).mul_pow2i(rest)))
 }
 
 /// `lo` where `hi` is finite, else 0: the low part of an overflowed (or NaN) pair must not turn

@@ -86,6 +86,15 @@ pub trait Vector:
     fn min_keep_nan(self, hi: Self) -> Self {
         Self::select(self.gt(hi), hi, self)
     }
+    /// `self · 2ⁿ` for `n` an integer-valued float in `[-126, 127]`: one rounding, which only a
+    /// subnormal or overflowing product feels. Backends with a scaling instruction override it.
+    #[inline(always)]
+    fn mul_pow2i(self, n: Self) -> Self {
+        self * Self::pow2i(n)
+    }
+    /// `table[i]` in each lane, for `index` an integer-valued float `i` in `[0, 8)` (exact: a
+    /// permute on the x86 backends). Kernels use it to pick per-interval polynomial coefficients.
+    fn lookup8(table: &[f32; 8], index: Self) -> Self;
 }
 
 /// An instruction-set path that kernels are instantiated for.

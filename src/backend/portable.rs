@@ -91,6 +91,11 @@ impl Vector for f32x8 {
         bytemuck::cast(biased)
     }
     #[inline(always)]
+    fn lookup8(table: &[f32; 8], index: f32x8) -> f32x8 {
+        // A NaN index reads entry 0, as the x86 permutes do.
+        f32x8::from(index.to_array().map(|i| table[i as usize]))
+    }
+    #[inline(always)]
     fn lt(self, rhs: f32x8) -> f32x8 {
         self.simd_lt(rhs)
     }

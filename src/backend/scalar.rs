@@ -40,6 +40,10 @@ impl Vector for f32 {
         f32::from_bits(((n as i32 + 127) << 23) as u32)
     }
     #[inline(always)]
+    fn lookup8(table: &[f32; 8], index: f32) -> f32 {
+        table[index as usize]
+    }
+    #[inline(always)]
     fn lt(self, rhs: f32) -> bool {
         self < rhs
     }

@@ -128,6 +128,24 @@ impl Vector for F32x8 {
             _mm256_castsi256_ps(_mm256_slli_epi32::<23>(biased))
         })
     }
+    #[inline(always)]
+    fn lookup8(table: &[f32; 8], index: F32x8) -> F32x8 {
+        // Safety: AVX2 is present (module header); the load reads the 8 floats of `table`.
+        F32x8(unsafe { _mm256_permutevar8x32_ps(_mm256_loadu_ps(table.as_ptr()), _mm256_cvtps_epi32(index.0)) })
+    }
+    #[inline(always)]
+    fn max_keep_nan(self, lo: F32x8) -> F32x8 {
+        // vmaxps returns its second operand when either is NaN (or both are zeros), exactly
+        // the default's select(self < lo, lo, self).
+        // Safety: AVX is present (module header).
+        F32x8(unsafe { _mm256_max_ps(lo.0, self.0) })
+    }
+    #[inline(always)]
+    fn min_keep_nan(self, hi: F32x8) -> F32x8 {
+        // As `max_keep_nan`: select(self > hi, hi, self).
+        // Safety: AVX is present (module header).
+        F32x8(unsafe { _mm256_min_ps(hi.0, self.0) })
+    }
     compare!(lt, _CMP_LT_OQ);
     compare!(le, _CMP_LE_OQ);
     compare!(gt, _CMP_GT_OQ);

@@ -150,6 +150,34 @@ impl Vector for F32x16 {
             _mm512_castsi512_ps(_mm512_slli_epi32::<23>(biased))
         })
     }
+    #[inline(always)]
+    fn mul_pow2i(self, n: F32x16) -> F32x16 {
+        // vscalefps rounds self·2^⌊n⌋ once, as the default's product with an exact 2ⁿ does.
+        // Safety: AVX-512F is present (module header).
+        F32x16(unsafe { _mm512_scalef_ps(self.0, n.0) })
+    }
+    #[inline(always)]
+    fn lookup8(table: &[f32; 8], index: F32x16) -> F32x16 {
+        // Safety: AVX-512F is present (module header); the 256-bit load reads the 8 floats of
+        // `table`, and the permute only looks at the low four bits of each index (< 8 here).
+        F32x16(unsafe {
+            let entries = _mm512_castps256_ps512(_mm256_loadu_ps(table.as_ptr()));
+            _mm512_permutexvar_ps(_mm512_cvtps_epi32(index.0), entries)
+        })
+    }
+    #[inline(always)]
+    fn max_keep_nan(self, lo: F32x16) -> F32x16 {
+        // vmaxps returns its second operand when either is NaN (or both are zeros), exactly
+        // the default's select(self < lo, lo, self).
+        // Safety: AVX-512F is present (module header).
+        F32x16(unsafe { _mm512_max_ps(lo.0, self.0) })
+    }
+    #[inline(always)]
+    fn min_keep_nan(self, hi: F32x16) -> F32x16 {
+        // As `max_keep_nan`: select(self > hi, hi, self).
+        // Safety: AVX-512F is present (module header).
+        F32x16(unsafe { _mm512_min_ps(hi.0, self.0) })
+    }
     compare!(lt, _CMP_LT_OQ);
     compare!(le, _CMP_LE_OQ);
     compare!(gt, _CMP_GT_OQ);
