@@ -19,7 +19,11 @@ fn type_name(module: &str) -> String {
 }
 
 fn main() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("kernels");
+    // Read at run time: `env!` would bake in the directory the build script was compiled in,
+    // and a build script shared through one target directory would then read another
+    // checkout's kernels.
+    let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+    let dir = Path::new(&manifest_dir).join("kernels");
     println!("cargo:rerun-if-changed={}", dir.display());
     let mut modules: Vec<String> = std::fs::read_dir(&dir)
         .expect("kernels/ exists")

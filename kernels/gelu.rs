@@ -7,7 +7,7 @@
 //!   a = 2u. No derivative from the output (y does not determine x on x < 0).
 //! - Method, `none`: with a = |x| and Q(a) = ½·erfc(a/√2) = e^{−a²/2}·G(a), G is a degree-10
 //!   polynomial on each of [0, 1.5], [1.5, 3.5], [3.5, 7], [7, 14] (`python3 tools/fit.py gelu`,
-//!   coefficients chosen per lane by compare-and-select), its constant term a two-float pair.
+//!   coefficients looked up per lane by the lane's interval), its constant term a two-float pair.
 //!   a² is an exact pair, e^{−a²/2}·G is formed by [`exp_pair`] with G as its factor, and
 //!   gelu = x·Q for x < 0, x·(1 − Q) for x ≥ 0 — never 1 + erf. Φ + xφ sums pairs before its one
 //!   rounding. Method, `tanh`: a = k₁x + k₂x³ as a pair (a rounded a would cost |a|·2⁻²⁴ in e^a),
@@ -131,20 +131,18 @@ impl Gelu {
     #[inline(always)]
     fn cdf<V: Vector>(x: V) -> ((V, V), (V, V), V) {
         let a = x.abs().min_keep_nan(V::splat(A_MAX));
-        let in1 = a.ge(V::splat(1.5));
-        let in2 = a.ge(V::splat(3.5));
-        let in3 = a.ge(V::splat(7.0));
-        let pick = |k: [f32; 4]| {
+        // The interval of each lane, 0 to 3, picks its coefficients from 8-entry tables (a NaN
+        // lane reads interval 0 and stays NaN through a).
+        let interval = V::select(
+            a.ge(V::splat(7.0)),
+            V::splat(3.0),
             V::select(
-                in3,
-                V::splat(k[3]),
-                V::select(
-                    in2,
-                    V::splat(k[2]),
-                    V::select(in1, V::splat(k[1]), V::splat(k[0])),
-                ),
-            )
-        };
+                a.ge(V::splat(3.5)),
+                V::splat(2.0),
+                V::select(a.ge(V::splat(1.5)), V::splat(1.0), V::splat(0.0)),
+            ),
+        );
+        let pick = |k: [f32; 4]| V::lookup8(&[k[0], k[1], k[2], k[3], 0.0, 0.0, 0.0, 0.0], interval);
         let pick_coefficient = |j: usize| pick([G_P[0][j], G_P[1][j], G_P[2][j], G_P[3][j]]);
         let t = (a - pick(CENTRE)) / pick(HALF_WIDTH);
         let mut rest = pick_coefficient(0);

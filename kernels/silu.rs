@@ -2,10 +2,10 @@
 //!
 //! - Forward: x·σ(x). Derivative: σ(x)·(1 + x·(1 − σ(x))). No derivative from the output: y does
 //!   not determine x on x < 0.
-//! - Method: [`times_sigmoid`] with c = x: with u = e^{−|x|} as a two-float pair, x·σ(x) is
-//!   x/(1 + u) for x ≥ 0 and x·u/(1 + u) for x < 0, where x·u is formed inside the exponential
-//!   before its scaling (so silu stays accurate near x = −88, where PyTorch's x·σ(x) loses σ to
-//!   underflow). The derivative is [`sigmoid_plus_bell`] with c = x: (1 + u + x·u)/(1 + u)² for
+//! - Method: [`times_logistic`] with c = x: with u = e^{−|x|} = 2ⁿ·m, x·σ(x) is x/(1 + u) for
+//!   x ≥ 0 and (x·m)·2ⁿ/(1 + u) for x < 0, x·m formed before the scaling (so silu stays accurate
+//!   near x = −88, where PyTorch's x·σ(x) loses σ to underflow), the rounding errors of m and of
+//!   x·m carried into the corrected division. The derivative is [`sigmoid_plus_bell`] with c = x: (1 + u + x·u)/(1 + u)² for
 //!   x ≥ 0 and u·(1 + u + x)/(1 + u)² for x < 0, numerators and the square carried as pairs,
 //!   one corrected division.
 //! - Measured max error (exhaustive, every backend): see the README's accuracy table; near the
@@ -13,7 +13,7 @@
 
 use crate::backend::Vector;
 use crate::kernel::Kernel;
-use crate::math::{sigmoid_plus_bell, times_sigmoid};
+use crate::math::{sigmoid_plus_bell, times_logistic};
 
 /// Sigmoid-weighted linear unit (swish): `x·σ(x)`.
 ///
@@ -48,8 +48,10 @@ impl Kernel for Silu {
 
     #[inline(always)]
     fn forward<V: Vector>(&self, x: V) -> V {
+        // Past x = 89, e^{−x} < 2⁻¹²⁸ and x/(1 + e^{−x}) rounds to x (this also gives silu(+inf)).
         // x·σ(x) has the sign of x; copysign also keeps silu(−0) = −0, which the quotient loses.
-        times_sigmoid(x.max_keep_nan(V::splat(FACTOR_FLOOR)), x, V::splat(0.0)).copysign(x)
+        let y = times_logistic(Some(x.max_keep_nan(V::splat(FACTOR_FLOOR))), x);
+        V::select(x.gt(V::splat(89.0)), x, y).copysign(x)
     }
 
     #[inline(always)]

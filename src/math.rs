@@ -62,14 +62,6 @@ fn exp_reduced<V: Vector>(x: V) -> (V, V) {
     (q, n)
 }
 
-/// `v · 2ⁿ` for integer-valued `n` in [−150, 128], in two exact steps so that neither scale
-/// factor leaves the normal range; only the final product rounds (into a subnormal or ±inf).
-#[inline(always)]
-pub fn ldexp<V: Vector>(v: V, n: V) -> V {
-    let half = (n * V::splat(0.5)).round_ties_even();
-    v.mul_pow2i(half).mul_pow2i(n - half)
-}
-
 /// [`exp_reduced`] after clamping x to the range where it matters: `eˣ = 2ⁿ · (1 + q)`.
 #[inline(always)]
 pub fn exp_parts<V: Vector>(x: V) -> (V, V) {
@@ -86,7 +78,7 @@ pub fn exp_times<V: Vector>(x: V, c_hi: f32, c_lo: f32) -> V {
     let (q, n) = exp_parts(x);
     let c_hi = V::splat(c_hi);
     // c · (1 + q) = c_hi + (c_hi · q + c_lo), dropping only c_lo · q.
-    ldexp(c_hi + c_hi.mul_add(q, V::splat(c_lo)), n)
+    (c_hi + c_hi.mul_add(q, V::splat(c_lo))).ldexp(n)
 }
 
 /// `c · eˣ` for a factor only known at run time (a kernel parameter), rounded about once.
@@ -106,7 +98,7 @@ pub fn exp_times_v<V: Vector>(x: V, c: V) -> V {
 #[inline(always)]
 pub fn exp<V: Vector>(x: V) -> V {
     let (q, n) = exp_parts(x);
-    ldexp(q + V::splat(1.0), n)
+    (q + V::splat(1.0)).ldexp(n)
 }
 
 /// eˣ − 1 without cancellation near 0; `expm1(±0) = ±0`, `expm1(−inf) = −1`, +inf overflows
@@ -277,6 +269,50 @@ pub fn sigmoid<V: Vector>(x_hi: V, x_lo: V) -> V {
     let n = V::select(nonnegative, one, u);
     let n_lo = V::select(nonnegative, V::splat(0.0), u_lo);
     div_pair(n, n_lo, d, d_lo, recip_estimate_1_2(d))
+}
+
+/// `c·σ(x)` for exact `x` (c = 1 when `c` is `None`) with one exponential and one corrected
+/// division: the fast form behind the σ and silu forwards.
+///
+/// u = e^{−|x|} = 2ⁿ·m with m = 1 + q rounded once; 1 + u is kept as a pair (its rounding would
+/// cost up to an ULP of σ near 1). c·σ(x) is c/(1 + u) for x ≥ 0 and (c·m)·2ⁿ/(1 + u) for
+/// x < 0 — c·m formed before the scaling, so silu stays accurate near x = −88 where u alone is
+/// subnormal, and its rounding error carried into the residual — and the quotient is corrected
+/// by its exact residual. Within an ULP (exhaustive figures in the README). `c` must be finite
+/// with |c| ≤ 2⁴⁰ where x < 0; an infinite `c` with x ≥ 0 gives NaN (callers select their
+/// limit). NaN `x` propagates.
+#[inline(always)]
+pub fn times_logistic<V: Vector>(c: Option<V>, x: V) -> V {
+    let one = V::splat(1.0);
+    let (q, n) = exp_parts(-x.abs());
+    let m = q + one;
+    let m_lo = (one - m) + q;
+    let u = m.ldexp(n);
+    let u_lo = m_lo.ldexp(n);
+    let d = one + u;
+    let d_lo = ((one - d) + u) + u_lo;
+    let nonnegative = x.ge(V::splat(0.0));
+    // NaN fails `x >= 0` and takes the scaled product, which is NaN.
+    let (numerator, numerator_lo) = match c {
+        None => (
+            V::select(nonnegative, one, u),
+            V::select(nonnegative, V::splat(0.0), u_lo),
+        ),
+        Some(c) => {
+            let p = c * m;
+            // The product's exact error and c·m_lo, scaled alike: for |x| ≥ 1 they are
+            // at least 2⁻⁴⁷ (or 0), so the scaling's first step stays exact wherever the
+            // result is not far below 2⁻¹⁴⁹ (see `Vector::ldexp`).
+            let p_lo = c.mul_add(m_lo, c.mul_add(m, -p));
+            (
+                V::select(nonnegative, c, p.ldexp(n)),
+                V::select(nonnegative, V::splat(0.0), p_lo.ldexp(n)),
+            )
+        }
+    };
+    let s = numerator / d;
+    let residual = (-s).mul_add(d_lo, (-s).mul_add(d, numerator) + numerator_lo);
+    residual.mul_add(recip_estimate_1_2(d), s)
 }
 
 /// ln(1 + v) for v ∈ [0, 1], within about 1 ULP (Cephes `logf` polynomial).

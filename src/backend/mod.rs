@@ -92,6 +92,15 @@ pub trait Vector:
     fn mul_pow2i(self, n: Self) -> Self {
         self * Self::pow2i(n)
     }
+    /// `self · 2ⁿ` for `n` an integer-valued float in `[-252, 254]`, rounded once, for a `self` that
+    /// is 0, infinite, NaN or of magnitude in [2⁻⁴⁰, 2⁴⁰] (an exponential's mantissa times a
+    /// moderate factor). The default multiplies by 2^⌈n/2⌋ and then by the rest; under that
+    /// condition the first product is exact, so the result equals AVX-512's one `vscalefps`.
+    #[inline(always)]
+    fn ldexp(self, n: Self) -> Self {
+        let half = (n * Self::splat(0.5)).round_ties_even();
+        self.mul_pow2i(half).mul_pow2i(n - half)
+    }
     /// `table[i]` in each lane, for `index` an integer-valued float `i` in `[0, 8)` (exact: a
     /// permute on the x86 backends). Kernels use it to pick per-interval polynomial coefficients.
     fn lookup8(table: &[f32; 8], index: Self) -> Self;

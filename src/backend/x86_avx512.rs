@@ -157,6 +157,12 @@ impl Vector for F32x16 {
         F32x16(unsafe { _mm512_scalef_ps(self.0, n.0) })
     }
     #[inline(always)]
+    fn ldexp(self, n: F32x16) -> F32x16 {
+        // One rounding of self·2ⁿ, as the default's two steps (the first exact) give.
+        // Safety: AVX-512F is present (module header).
+        F32x16(unsafe { _mm512_scalef_ps(self.0, n.0) })
+    }
+    #[inline(always)]
     fn lookup8(table: &[f32; 8], index: F32x16) -> F32x16 {
         // Safety: AVX-512F is present (module header); the 256-bit load reads the 8 floats of
         // `table`, and the permute only looks at the low four bits of each index (< 8 here).
