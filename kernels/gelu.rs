@@ -11,14 +11,16 @@
 //!   a² is an exact pair, e^{−a²/2}·G is formed by [`exp_pair`] with G as its factor, and
 //!   gelu = x·Q for x < 0, x·(1 − Q) for x ≥ 0 — never 1 + erf. Φ + xφ sums pairs before its one
 //!   rounding. Method, `tanh`: a = k₁x + k₂x³ as a pair (a rounded a would cost |a|·2⁻²⁴ in e^a),
-//!   then [`times_sigmoid`] and [`sigmoid_plus_bell`].
+//!   then [`times_logistic`] (forward) and [`sigmoid_plus_bell`].
 //! - Measured max error (exhaustive, every backend): see the README's accuracy table; near the
 //!   derivative's zero at x ≈ −0.752 SPEC §4's absolute 2⁻²⁴ applies.
 #![allow(clippy::excessive_precision)]
 
 use crate::backend::Vector;
 use crate::kernel::{Kernel, Param, ParamKind, ParamValue};
-use crate::math::{add_pair, exp_pair, mul_pair, sigmoid_plus_bell, times_sigmoid};
+use crate::math::{
+    add_pair, exp_pair_reduced, fast_two_sum, mul_pair, scale_exp_pair, sigmoid_plus_bell, times_logistic,
+};
 
 /// Which formula of gelu (PyTorch's `approximate` argument).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -149,27 +151,29 @@ impl Gelu {
         for j in 1..10 {
             rest = rest.mul_add(t, pick_coefficient(j));
         }
-        let tail = mul_pair((t, V::splat(0.0)), (rest, V::splat(0.0)));
-        let g = add_pair(
-            (
-                pick([G_C0[0][0], G_C0[1][0], G_C0[2][0], G_C0[3][0]]),
-                pick([G_C0[0][1], G_C0[1][1], G_C0[2][1], G_C0[3][1]]),
-            ),
-            tail,
-        );
+        let tail = t * rest;
+        let tail_lo = t.mul_add(rest, -tail);
+        // G = c₀ + t·rest with |c₀| > |t·rest| on every interval (G varies by less than a factor
+        // of two across one): Dekker's sum suffices.
+        let c0 = pick([G_C0[0][0], G_C0[1][0], G_C0[2][0], G_C0[3][0]]);
+        let c0_lo = pick([G_C0[0][1], G_C0[1][1], G_C0[2][1], G_C0[3][1]]);
+        let (g, g_lo) = fast_two_sum(c0, tail);
+        let g_lo = g_lo + (tail_lo + c0_lo);
         // −a²/2 as an exact pair.
         let z = a * a;
         let exponent = (z * V::splat(-0.5), a.mul_add(a, -z) * V::splat(-0.5));
         let nonnegative = x.ge(V::splat(0.0));
         let scale = V::select(nonnegative, V::splat(1.0), V::splat(SCALE));
-        let (e, e_lo) = exp_pair(exponent.0, exponent.1, scale);
-        let (q, q_lo) = exp_pair(exponent.0, exponent.1, g.0 * scale);
-        let q = (q, e.mul_add(g.1, q_lo));
-        // Φ = Q for x < 0, 1 − Q for x ≥ 0 (unscaled there). NaN fails `x >= 0` and takes Q.
-        let upper = add_pair((V::splat(1.0), V::splat(0.0)), (-q.0, -q.1));
+        let reduced = exp_pair_reduced(exponent.0, exponent.1);
+        let (e, e_lo) = scale_exp_pair(reduced, scale, None);
+        let (q, q_lo) = scale_exp_pair(reduced, g * scale, Some(g_lo * scale));
+        // Φ = Q for x < 0, 1 − Q for x ≥ 0 (unscaled there; Q ≤ ½, so 1 − Q is an exact
+        // Dekker sum). NaN fails `x >= 0` and takes Q.
+        let upper = V::splat(1.0) - q;
+        let upper_lo = ((V::splat(1.0) - upper) - q) - q_lo;
         let phi = (
-            V::select(nonnegative, upper.0, q.0),
-            V::select(nonnegative, upper.1, q.1),
+            V::select(nonnegative, upper, q),
+            V::select(nonnegative, upper_lo, q_lo),
         );
         (
             phi,
@@ -236,7 +240,9 @@ impl Kernel for Gelu {
             }
             Approximate::Tanh => {
                 let ((a, a_lo), _) = Self::tanh_argument(x);
-                times_sigmoid(x.max_keep_nan(V::splat(-TANH_X_MAX)), a, a_lo).copysign(x)
+                let y = times_logistic(Some(x.max_keep_nan(V::splat(-TANH_X_MAX))), a, Some(a_lo));
+                // Past x = 20, σ(a) rounds to 1 (a > 600): the result is x (also at +inf).
+                V::select(x.gt(V::splat(TANH_X_MAX)), x, y).copysign(x)
             }
         }
     }

@@ -38,7 +38,7 @@ impl Kernel for Sigmoid {
 
     #[inline(always)]
     fn forward<V: Vector>(&self, x: V) -> V {
-        times_logistic(None, x)
+        times_logistic(None, x, None)
     }
 
     #[inline(always)]

@@ -4,7 +4,7 @@
 //!   From the output: (1 − |y|)².
 //! - Method: the forward divides by the rounded 1 + |x| (two roundings, ≤ 1 ULP). For the
 //!   derivative 1 + |x| is an exact two-float sum, its square rounds once (FMA) and the quotient
-//!   is corrected by [`div_pair`](crate::math::div_pair).
+//!   is corrected by [`div_pair`].
 //! - Measured max error (exhaustive, every backend): see the README's accuracy table.
 
 use crate::backend::Vector;

@@ -62,7 +62,8 @@ fn exp_reduced<V: Vector>(x: V) -> (V, V) {
     (q, n)
 }
 
-/// [`exp_reduced`] after clamping x to the range where it matters: `eˣ = 2ⁿ · (1 + q)`.
+/// The range reduction of eˣ after clamping x to the range where it matters: `eˣ = 2ⁿ · (1 + q)`
+/// with |q| ≤ 0.42 and n an integer-valued float.
 #[inline(always)]
 pub fn exp_parts<V: Vector>(x: V) -> (V, V) {
     exp_reduced(x.max_keep_nan(V::splat(EXP_MIN_X)).min_keep_nan(V::splat(EXP_MAX_X)))
@@ -171,6 +172,13 @@ pub fn pass<V: Vector>(inside: V::Mask, x: V, dy: V) -> V {
 /// normal `c·eˣ` is accurate even where eˣ alone would be subnormal. NaN propagates.
 #[inline(always)]
 pub fn exp_pair<V: Vector>(x_hi: V, x_lo: V, c: V) -> (V, V) {
+    scale_exp_pair(exp_pair_reduced(x_hi, x_lo), c, None)
+}
+
+/// The first half of [`exp_pair`]: e^{x_hi + x_lo} = 2ⁿ·(m + m_lo), returned as `(m, m_lo, n)`
+/// with m ∈ [0.7, 1.42], so that several factors can share one reduction.
+#[inline(always)]
+pub fn exp_pair_reduced<V: Vector>(x_hi: V, x_lo: V) -> (V, V, V) {
     let x = x_hi.max_keep_nan(V::splat(EXP_MIN_X)).min_keep_nan(V::splat(EXP_MAX_X));
     // A clamped argument's correction means nothing (and may be huge).
     let x_lo = V::select(x.eq(x_hi), x_lo, V::splat(0.0));
@@ -188,8 +196,18 @@ pub fn exp_pair<V: Vector>(x_hi: V, x_lo: V, c: V) -> (V, V) {
     // e^{r + r_lo} ≈ eʳ · (1 + r_lo); renormalized, since a caller's correction may exceed an
     // ULP of m (an unnormalized pair), and callers rely on lo being below hi's last bit.
     let (m, m_lo) = fast_two_sum(m, m.mul_add(r_lo, m_lo));
+    (m, m_lo, n)
+}
+
+/// The second half of [`exp_pair`]: `(c + c_lo)·2ⁿ·(m + m_lo)` as a pair, the factor applied
+/// before the scaling (`c_lo` is `None` for an `f32` factor).
+#[inline(always)]
+pub fn scale_exp_pair<V: Vector>((m, m_lo, n): (V, V, V), c: V, c_lo: Option<V>) -> (V, V) {
     let p = c * m;
-    let p_lo = c.mul_add(m, -p) + c * m_lo;
+    let mut p_lo = c.mul_add(m, -p) + c * m_lo;
+    if let Some(c_lo) = c_lo {
+        p_lo = c_lo.mul_add(m, p_lo);
+    }
     let half = (n * V::splat(0.5)).round_ties_even();
     let rest = n - half;
     let hi = p.mul_pow2i(half).mul_pow2i(rest);
@@ -271,8 +289,9 @@ pub fn sigmoid<V: Vector>(x_hi: V, x_lo: V) -> V {
     div_pair(n, n_lo, d, d_lo, recip_estimate_1_2(d))
 }
 
-/// `c·σ(x)` for exact `x` (c = 1 when `c` is `None`) with one exponential and one corrected
-/// division: the fast form behind the σ and silu forwards.
+/// `c·σ(x + x_lo)` (c = 1 when `c` is `None`, x exact when `x_lo` is `None`) with one
+/// exponential and one corrected division: the fast form behind the σ, silu and tanh-gelu
+/// forwards.
 ///
 /// u = e^{−|x|} = 2ⁿ·m with m = 1 + q rounded once; 1 + u is kept as a pair (its rounding would
 /// cost up to an ULP of σ near 1). c·σ(x) is c/(1 + u) for x ≥ 0 and (c·m)·2ⁿ/(1 + u) for
@@ -282,16 +301,22 @@ pub fn sigmoid<V: Vector>(x_hi: V, x_lo: V) -> V {
 /// with |c| ≤ 2⁴⁰ where x < 0; an infinite `c` with x ≥ 0 gives NaN (callers select their
 /// limit). NaN `x` propagates.
 #[inline(always)]
-pub fn times_logistic<V: Vector>(c: Option<V>, x: V) -> V {
+pub fn times_logistic<V: Vector>(c: Option<V>, x: V, x_lo: Option<V>) -> V {
     let one = V::splat(1.0);
+    let nonnegative = x.ge(V::splat(0.0));
     let (q, n) = exp_parts(-x.abs());
     let m = q + one;
-    let m_lo = (one - m) + q;
+    let (mut m, mut m_lo) = (m, (one - m) + q);
+    if let Some(x_lo) = x_lo {
+        // e^{−|x + x_lo|} = e^{−|x|}·(1 ∓ x_lo) to far below an ULP (x_lo ≤ 2⁻¹⁸ wherever
+        // u is not 0). Renormalized: the division's correction below assumes a low part of
+        // about an ULP (its reciprocal estimate is only good to 2 %).
+        (m, m_lo) = fast_two_sum(m, m.mul_add(V::select(nonnegative, -x_lo, x_lo), m_lo));
+    }
     let u = m.ldexp(n);
     let u_lo = m_lo.ldexp(n);
     let d = one + u;
     let d_lo = ((one - d) + u) + u_lo;
-    let nonnegative = x.ge(V::splat(0.0));
     // NaN fails `x >= 0` and takes the scaled product, which is NaN.
     let (numerator, numerator_lo) = match c {
         None => (
@@ -356,27 +381,6 @@ pub fn mul_pair<V: Vector>((a, a_lo): (V, V), (b, b_lo): (V, V)) -> (V, V) {
 pub fn add_pair<V: Vector>((a, a_lo): (V, V), (b, b_lo): (V, V)) -> (V, V) {
     let (s, s_lo) = two_sum(a, b);
     fast_two_sum(s, s_lo + (a_lo + b_lo))
-}
-
-/// `c·σ(a)` for `a = a_hi + a_lo`, rounded about once: x·σ(x) is silu, x·σ(2u) is gelu's tanh form.
-///
-/// With u = e^{−|a|} as a pair, c·σ(a) is c/(1 + u) for a ≥ 0 and c·u/(1 + u) for a < 0, where
-/// c·u is formed inside the exponential before its scaling, so it stays accurate where u alone
-/// is subnormal (silu near x = −88, where PyTorch's x·σ(x) loses σ). `c` must be finite where
-/// a < 0 (callers clamp it; the result there is 0 beyond the clamp anyway). NaN propagates.
-#[inline(always)]
-pub fn times_sigmoid<V: Vector>(c: V, a_hi: V, a_lo: V) -> V {
-    let one = V::splat(1.0);
-    let nonnegative = a_hi.ge(V::splat(0.0));
-    let neg_abs = -a_hi.abs();
-    let neg_abs_lo = V::select(nonnegative, -a_lo, a_lo);
-    let (u, u_lo) = exp_pair(neg_abs, neg_abs_lo, one);
-    let (cu, cu_lo) = exp_pair(neg_abs, neg_abs_lo, c);
-    let (d, d_lo) = add_pair((one, V::splat(0.0)), (u, u_lo));
-    // NaN fails `a >= 0` and takes c·u, which is NaN.
-    let n = V::select(nonnegative, c, cu);
-    let n_lo = V::select(nonnegative, V::splat(0.0), cu_lo);
-    div_pair(n, n_lo, d, d_lo, recip_estimate_1_2(d))
 }
 
 /// `σ(a) + c·σ'(a)` for pairs `a` and `c`, rounded about once: silu' is σ(x) + x·σ'(x), the
