@@ -32,11 +32,49 @@ const LARGE: [usize; 2] = [1 << 20, 64 << 20];
 /// Rayon chunk for the peers and baselines above the threshold (the same as actkern's).
 const CHUNK: usize = 1 << 15;
 
-fn inputs(n: usize) -> Vec<f32> {
-    // Deterministic values over the interesting range of every activation, [-8, 8).
-    (0..n)
+/// A buffer whose data starts on a 64-byte boundary (a cache line, one AVX-512 vector), so that
+/// every implementation sees the same alignment in every run. With the allocator's 16-byte
+/// alignment the in-cache results of the same code varied by up to 2x between runs, as the
+/// buffers happened to start on or off a cache line.
+struct Aligned<T> {
+    storage: Vec<T>,
+    offset: usize,
+    len: usize,
+}
+
+impl<T: Copy> Aligned<T> {
+    fn new(values: &[T], fill: T) -> Aligned<T> {
+        let len = values.len();
+        let mut storage = vec![fill; len + 64 / size_of::<T>()];
+        let offset = storage.as_ptr().align_offset(64);
+        storage[offset..offset + len].copy_from_slice(values);
+        Aligned { storage, offset, len }
+    }
+}
+
+impl<T> std::ops::Deref for Aligned<T> {
+    type Target = [T];
+    fn deref(&self) -> &[T] {
+        &self.storage[self.offset..self.offset + self.len]
+    }
+}
+
+impl<T> std::ops::DerefMut for Aligned<T> {
+    fn deref_mut(&mut self) -> &mut [T] {
+        &mut self.storage[self.offset..self.offset + self.len]
+    }
+}
+
+/// Deterministic values over the interesting range of every activation, [-8, 8).
+fn inputs(n: usize) -> Aligned<f32> {
+    let values: Vec<f32> = (0..n)
         .map(|i| ((i as u32).wrapping_mul(2_654_435_761) >> 8) as f32 / (1u32 << 24) as f32 * 16.0 - 8.0)
-        .collect()
+        .collect();
+    Aligned::new(&values, 0.0)
+}
+
+fn zeros(n: usize) -> Aligned<f32> {
+    Aligned::new(&vec![0.0; n], 0.0)
 }
 
 fn configure(group: &mut BenchmarkGroup<'_, WallTime>, n: usize) {
@@ -94,7 +132,7 @@ fn bench_activation(c: &mut Criterion, act: &Activation) {
             configure(&mut group, n);
             let x = inputs(n);
             let dy = inputs(n);
-            let mut out = vec![0.0f32; n];
+            let mut out = zeros(n);
             let on: Vec<Backend> = if n == IN_CACHE[0] { backends.clone() } else { vec![best] };
             for backend in on {
                 group.bench_function(BenchmarkId::new(backend.name(), n), |b| {
@@ -110,7 +148,7 @@ fn bench_activation(c: &mut Criterion, act: &Activation) {
                 });
             }
             if !is_backward {
-                let mut uninit = vec![MaybeUninit::<f32>::uninit(); n];
+                let mut uninit = Aligned::new(&vec![MaybeUninit::<f32>::uninit(); n], MaybeUninit::uninit());
                 if rten_map(act, &x[..16], &mut uninit[..16]) {
                     group.bench_function(BenchmarkId::new("rten-vecmath", n), |b| {
                         b.iter(|| {
@@ -141,7 +179,7 @@ fn bench_baselines(c: &mut Criterion) {
         configure(&mut group, n);
         let x = inputs(n);
         let dy = inputs(n);
-        let mut out = vec![0.0f32; n];
+        let mut out = zeros(n);
         let parallel = n >= PARALLEL_THRESHOLD;
         group.bench_function(BenchmarkId::new("copy", n), |b| {
             b.iter(|| {
