@@ -1,0 +1,177 @@
+//! The `Vector` operations that backends override with their own instructions (`ldexp` as
+//! AVX-512's `vscalefps`, `max_keep_nan`/`min_keep_nan` as `vmaxps`/`vminps`, `lookup8` as a
+//! permute) give exactly the default's results on every backend, including NaN, signed zeros,
+//! subnormal and overflowing results. The kernels' bit identity across backends rests on this.
+//!
+//! Each operation is wrapped in a test-only `Kernel` whose `backward(x, dy)` applies it to two
+//! buffers, so it runs through the real driver on each backend.
+
+use actkern::{Apply, Backend, Kernel, ParamValue, Serial, Vector, with_backend};
+use rand::rngs::Xoshiro256PlusPlus;
+use rand::{RngExt, SeedableRng};
+
+/// Which operation `Op::backward(a, b)` applies.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Op {
+    /// `a · 2^b`
+    Ldexp,
+    /// `max(a, b)` keeping a NaN `a`
+    Max,
+    /// `min(a, b)` keeping a NaN `a`
+    Min,
+    /// `TABLE[a]`
+    Lookup,
+}
+
+const TABLE: [f32; 8] = [1.5, -2.25, 3.0e-40, f32::INFINITY, -0.0, 7.0, f32::MIN_POSITIVE, 1e30];
+
+impl Kernel for Op {
+    const NAME: &'static str = "backend_op_probe";
+    const FORMULA: &'static str = "test only";
+    const EXAMPLES: &'static [&'static str] = &[];
+
+    fn from_params(_: &[ParamValue]) -> Result<Self, String> {
+        Ok(Op::Ldexp)
+    }
+    fn params(&self) -> Vec<ParamValue> {
+        Vec::new()
+    }
+    fn forward<V: Vector>(&self, x: V) -> V {
+        x
+    }
+    fn derivative<V: Vector>(&self, x: V) -> V {
+        x
+    }
+    fn backward<V: Vector>(&self, a: V, b: V) -> V {
+        match self {
+            Op::Ldexp => a.ldexp(b),
+            Op::Max => a.max_keep_nan(b),
+            Op::Min => a.min_keep_nan(b),
+            Op::Lookup => V::lookup8(&TABLE, a),
+        }
+    }
+    fn reference_forward(&self, x: f64) -> f64 {
+        x
+    }
+    fn reference_derivative(&self, _: f64) -> f64 {
+        1.0
+    }
+}
+
+/// `op` on every available backend, serial and (for a long buffer) parallel.
+fn run_everywhere(op: Op, a: &[f32], b: &[f32]) -> Vec<(Backend, Vec<f32>)> {
+    let mut results = Vec::new();
+    for backend in Backend::available() {
+        let mut out = vec![0.0f32; a.len()];
+        with_backend(backend, || Serial(op).backward(a, b, &mut out)).expect("available backend");
+        let mut parallel = vec![0.0f32; a.len()];
+        with_backend(backend, || Apply::backward(&op, a, b, &mut parallel)).expect("available backend");
+        assert_same_bits(&out, &parallel, &format!("{op:?} serial vs parallel on {backend}"));
+        results.push((backend, out));
+    }
+    results
+}
+
+fn assert_same_bits(got: &[f32], want: &[f32], what: &str) {
+    for (i, (g, w)) in got.iter().zip(want).enumerate() {
+        let same = g.to_bits() == w.to_bits() || (g.is_nan() && w.is_nan());
+        assert!(
+            same,
+            "{what}: element {i}: got {g:e} ({:#010x}), want {w:e} ({:#010x})",
+            g.to_bits(),
+            w.to_bits()
+        );
+    }
+}
+
+#[test]
+fn ldexp_rounds_once_on_every_backend() {
+    // Mantissas of every magnitude the kernels use (an exponential's 1 + q, a factor times it,
+    // pair low parts), exponents over the whole documented range, plus zeros, infinities, NaN.
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(7);
+    let mut a = Vec::new();
+    let mut b = Vec::new();
+    for _ in 0..200_000 {
+        let magnitude = 2f32.powi(rng.random_range(-40..=40)) * rng.random_range(1.0f32..2.0);
+        a.push(if rng.random_bool(0.5) { magnitude } else { -magnitude });
+        b.push(rng.random_range(-252i32..=254) as f32);
+    }
+    for special in [0.0, -0.0, f32::INFINITY, f32::NEG_INFINITY, f32::NAN] {
+        for n in [-252.0, -150.0, -126.0, 0.0, 127.0, 254.0] {
+            a.push(special);
+            b.push(n);
+        }
+    }
+    let want: Vec<f32> = a
+        .iter()
+        .zip(&b)
+        .map(|(&m, &n)| {
+            // m·2ⁿ is exact in f64 over this range; the cast rounds it once, subnormals included.
+            (m as f64 * 2f64.powi(n as i32)) as f32
+        })
+        .collect();
+    for (backend, got) in run_everywhere(Op::Ldexp, &a, &b) {
+        assert_same_bits(&got, &want, &format!("ldexp on {backend}"));
+    }
+}
+
+#[test]
+fn max_and_min_keep_nan_and_match_the_select_form() {
+    let specials = [
+        0.0,
+        -0.0,
+        1.0,
+        -1.0,
+        f32::MIN_POSITIVE,
+        1e-45,
+        -1e-45,
+        f32::MAX,
+        f32::MIN,
+        f32::INFINITY,
+        f32::NEG_INFINITY,
+        f32::NAN,
+        -f32::NAN,
+    ];
+    let mut a = Vec::new();
+    let mut b = Vec::new();
+    for &x in &specials {
+        for &bound in specials.iter().filter(|v| !v.is_nan()) {
+            a.push(x);
+            b.push(bound);
+        }
+    }
+    // Many lanes per vector on every backend, and a tail.
+    let a: Vec<f32> = a.iter().cycle().take(a.len() * 3 + 5).copied().collect();
+    let b: Vec<f32> = b.iter().cycle().take(a.len()).copied().collect();
+    let max_want: Vec<f32> = a.iter().zip(&b).map(|(&x, &lo)| if x < lo { lo } else { x }).collect();
+    let min_want: Vec<f32> = a.iter().zip(&b).map(|(&x, &hi)| if x > hi { hi } else { x }).collect();
+    for (backend, got) in run_everywhere(Op::Max, &a, &b) {
+        assert_same_bits(&got, &max_want, &format!("max_keep_nan on {backend}"));
+        for (g, x) in got.iter().zip(&a) {
+            assert_eq!(
+                g.is_nan(),
+                x.is_nan(),
+                "max_keep_nan keeps NaN exactly where the input has it"
+            );
+        }
+    }
+    for (backend, got) in run_everywhere(Op::Min, &a, &b) {
+        assert_same_bits(&got, &min_want, &format!("min_keep_nan on {backend}"));
+    }
+}
+
+#[test]
+fn lookup8_reads_its_table_on_every_backend() {
+    // Every index in every lane position, and NaN, which reads entry 0 everywhere.
+    let a: Vec<f32> = (0..203)
+        .map(|i| if i % 9 == 8 { f32::NAN } else { (i % 9) as f32 })
+        .collect();
+    let b = vec![0.0; a.len()];
+    let want: Vec<f32> = a
+        .iter()
+        .map(|&i| if i.is_nan() { TABLE[0] } else { TABLE[i as usize] })
+        .collect();
+    for (backend, got) in run_everywhere(Op::Lookup, &a, &b) {
+        assert_same_bits(&got, &want, &format!("lookup8 on {backend}"));
+    }
+}
