@@ -32,10 +32,11 @@ const LARGE: [usize; 2] = [1 << 20, 64 << 20];
 /// Rayon chunk for the peers and baselines above the threshold (the same as actkern's).
 const CHUNK: usize = 1 << 15;
 
-/// A buffer whose data starts on a 64-byte boundary (a cache line, one AVX-512 vector), so that
-/// every implementation sees the same alignment in every run. With the allocator's 16-byte
-/// alignment the in-cache results of the same code varied by up to 2x between runs, as the
-/// buffers happened to start on or off a cache line.
+/// A buffer whose data starts at a chosen offset within a 4 KiB page, so that every
+/// implementation sees the same placement in every run. With the allocator's placement the
+/// in-cache results of the same code varied by up to 2x between runs: when an output starts at
+/// the same offset within a page as its input (4K aliasing), the core predicts false
+/// dependencies between the stores of one vector and the loads of the next.
 struct Aligned<T> {
     storage: Vec<T>,
     offset: usize,
@@ -43,10 +44,11 @@ struct Aligned<T> {
 }
 
 impl<T: Copy> Aligned<T> {
-    fn new(values: &[T], fill: T) -> Aligned<T> {
+    /// `values`, starting `page_offset` bytes (a multiple of 64) after a 4 KiB boundary.
+    fn new(values: &[T], fill: T, page_offset: usize) -> Aligned<T> {
         let len = values.len();
-        let mut storage = vec![fill; len + 64 / size_of::<T>()];
-        let offset = storage.as_ptr().align_offset(64);
+        let mut storage = vec![fill; len + 8192 / size_of::<T>()];
+        let offset = storage.as_ptr().align_offset(4096) + page_offset / size_of::<T>();
         storage[offset..offset + len].copy_from_slice(values);
         Aligned { storage, offset, len }
     }
@@ -65,16 +67,22 @@ impl<T> std::ops::DerefMut for Aligned<T> {
     }
 }
 
+/// Page offsets of the buffers: input, gradient and output each start in a different quarter of
+/// a page.
+const INPUT_OFFSET: usize = 0;
+const GRADIENT_OFFSET: usize = 1024;
+const OUTPUT_OFFSET: usize = 2048;
+
 /// Deterministic values over the interesting range of every activation, [-8, 8).
-fn inputs(n: usize) -> Aligned<f32> {
+fn inputs(n: usize, page_offset: usize) -> Aligned<f32> {
     let values: Vec<f32> = (0..n)
         .map(|i| ((i as u32).wrapping_mul(2_654_435_761) >> 8) as f32 / (1u32 << 24) as f32 * 16.0 - 8.0)
         .collect();
-    Aligned::new(&values, 0.0)
+    Aligned::new(&values, 0.0, page_offset)
 }
 
-fn zeros(n: usize) -> Aligned<f32> {
-    Aligned::new(&vec![0.0; n], 0.0)
+fn outputs(n: usize) -> Aligned<f32> {
+    Aligned::new(&vec![0.0; n], 0.0, OUTPUT_OFFSET)
 }
 
 fn configure(group: &mut BenchmarkGroup<'_, WallTime>, n: usize) {
@@ -130,9 +138,9 @@ fn bench_activation(c: &mut Criterion, act: &Activation) {
         let mut group = c.benchmark_group(format!("{direction}/{act}"));
         for n in IN_CACHE.into_iter().chain(LARGE) {
             configure(&mut group, n);
-            let x = inputs(n);
-            let dy = inputs(n);
-            let mut out = zeros(n);
+            let x = inputs(n, INPUT_OFFSET);
+            let dy = inputs(n, GRADIENT_OFFSET);
+            let mut out = outputs(n);
             let on: Vec<Backend> = if n == IN_CACHE[0] { backends.clone() } else { vec![best] };
             for backend in on {
                 group.bench_function(BenchmarkId::new(backend.name(), n), |b| {
@@ -148,7 +156,11 @@ fn bench_activation(c: &mut Criterion, act: &Activation) {
                 });
             }
             if !is_backward {
-                let mut uninit = Aligned::new(&vec![MaybeUninit::<f32>::uninit(); n], MaybeUninit::uninit());
+                let mut uninit = Aligned::new(
+                    &vec![MaybeUninit::<f32>::uninit(); n],
+                    MaybeUninit::uninit(),
+                    OUTPUT_OFFSET,
+                );
                 if rten_map(act, &x[..16], &mut uninit[..16]) {
                     group.bench_function(BenchmarkId::new("rten-vecmath", n), |b| {
                         b.iter(|| {
@@ -177,9 +189,9 @@ fn bench_baselines(c: &mut Criterion) {
     let mut group = c.benchmark_group("baseline");
     for n in IN_CACHE.into_iter().chain(LARGE) {
         configure(&mut group, n);
-        let x = inputs(n);
-        let dy = inputs(n);
-        let mut out = zeros(n);
+        let x = inputs(n, INPUT_OFFSET);
+        let dy = inputs(n, GRADIENT_OFFSET);
+        let mut out = outputs(n);
         let parallel = n >= PARALLEL_THRESHOLD;
         group.bench_function(BenchmarkId::new("copy", n), |b| {
             b.iter(|| {
