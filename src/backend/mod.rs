@@ -93,9 +93,10 @@ pub trait Vector:
         self * Self::pow2i(n)
     }
     /// `self · 2ⁿ` for `n` an integer-valued float in `[-252, 254]`, rounded once, for a `self` that
-    /// is 0, infinite, NaN or of magnitude in [2⁻⁴⁰, 2⁴⁰] (an exponential's mantissa times a
-    /// moderate factor). The default multiplies by 2^⌈n/2⌋ and then by the rest; under that
-    /// condition the first product is exact, so the result equals AVX-512's one `vscalefps`.
+    /// is 0, infinite, NaN or of magnitude at least 2⁻¹⁰². The default multiplies by 2^⌊n/2⌉ and
+    /// then by the rest: the first product can only round when it underflows, which for such a
+    /// `self` needs n ≤ −48, and then both ways give the same 0 (the result is below 2⁻¹⁵⁰). So
+    /// it equals AVX-512's one `vscalefps` (`tests/backend_ops.rs` checks this).
     #[inline(always)]
     fn ldexp(self, n: Self) -> Self {
         let half = (n * Self::splat(0.5)).round_ties_even();
