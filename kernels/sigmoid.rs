@@ -4,9 +4,9 @@
 //! - Method: [`times_logistic`]: with u = e^{−|x|} ∈ (0, 1] (never overflows), σ(x) = 1/(1 + u)
 //!   for x ≥ 0 and u/(1 + u) for x < 0 (XNNPACK's reflection); one exponential whose last
 //!   rounding is kept as a low part, 1 + u as a pair, one division corrected by its exact
-//!   residual (twice the speed of carrying every step as a pair, at under 1 ULP). The
-//!   derivative is u/(1 + u)² through
-//!   [`logistic_bell`], not σ(1 − σ), which is 0 for x > 17 where σ' is still ≈ 4e−8.
+//!   residual (twice the speed of carrying every step as a pair, at about 1 ULP). The
+//!   derivative is u/(1 + u)² through [`logistic_bell`], not σ(1 − σ), which is 0 for x > 17
+//!   where σ' is still ≈ 4e−8.
 //! - Measured max error (exhaustive, every backend): see the README's accuracy table.
 
 use crate::backend::Vector;

@@ -5,9 +5,9 @@
 //! - Method: [`times_logistic`] with c = x: with u = e^{−|x|} = 2ⁿ·m, x·σ(x) is x/(1 + u) for
 //!   x ≥ 0 and (x·m)·2ⁿ/(1 + u) for x < 0, x·m formed before the scaling (so silu stays accurate
 //!   near x = −88, where PyTorch's x·σ(x) loses σ to underflow), the rounding errors of m and of
-//!   x·m carried into the corrected division. The derivative is [`sigmoid_plus_bell`] with c = x: (1 + u + x·u)/(1 + u)² for
-//!   x ≥ 0 and u·(1 + u + x)/(1 + u)² for x < 0, numerators and the square carried as pairs,
-//!   one corrected division.
+//!   x·m carried into the corrected division. The derivative is [`sigmoid_plus_bell`] with
+//!   c = x: (1 + u + x·u)/(1 + u)² for x ≥ 0 and u·(1 + u + x)/(1 + u)² for x < 0, numerators
+//!   and the square carried as pairs, one corrected division.
 //! - Measured max error (exhaustive, every backend): see the README's accuracy table; near the
 //!   derivative's zero at x ≈ −1.278 SPEC §4's absolute 2⁻²⁴ applies.
 
