@@ -5,22 +5,23 @@
 //!   1 + tanh to cancel for x ≪ 0 (PyTorch's f32 result is off by millions of ULP below −5).
 //! - Derivative: Φ(x) + x·φ(x); for the tanh form its exact derivative σ(a) + x·a'·σ'(a),
 //!   a = 2u. No derivative from the output (y does not determine x on x < 0).
-//! - Method, `none`: with a = |x| and Q(a) = ½·erfc(a/√2) = e^{−a²/2}·G(a), G is a degree-10
-//!   polynomial on each of [0, 1.5], [1.5, 3.5], [3.5, 7], [7, 14] (`python3 tools/fit.py gelu`,
-//!   coefficients looked up per lane by the lane's interval), its constant term a two-float pair.
-//!   a² is an exact pair, e^{−a²/2}·G is formed by [`exp_pair`] with G as its factor, and
-//!   gelu = x·Q for x < 0, x·(1 − Q) for x ≥ 0 — never 1 + erf. Φ + xφ sums pairs before its one
-//!   rounding. Method, `tanh`: a = k₁x + k₂x³ as a pair (a rounded a would cost |a|·2⁻²⁴ in e^a),
-//!   then [`times_logistic`] (forward) and [`sigmoid_plus_bell`].
+//! - Method, `none`: everything comes from the negative side, gelu(x) = x + gelu(−x) and
+//!   gelu'(x) = 1 − gelu'(−x), so nothing cancels and 1 + erf never appears. With a = |x|,
+//!   Q(a) = ½·erfc(a/√2) = e^{−a²/2}·G(a): G is a degree-6 polynomial on each of 16 intervals
+//!   (width ½ below a = 3.75, then 1.45; `python3 tools/fit.py gelu`), its coefficients picked
+//!   per lane by one permute each ([`Vector::lookup16`]), its constant term a pair. −a²/2 is an
+//!   exact pair and e^{−a²/2} = 2ⁿ(1 + q) ([`exp_reduced_pair`]); then gelu(−a) = −a·Q(a) and
+//!   gelu'(−a) = Q(a) − a·φ(a) = e^{−a²/2}·(G(a) − a/√(2π)) each round once before the scaling
+//!   by 2ⁿ, so the subnormal tail is as accurate as the rest. Method, `tanh`: a = k₁x + k₂x³ as
+//!   a pair (a rounded a would cost |a|·2⁻²⁴ in e^a), then [`times_logistic`] (forward) and
+//!   [`sigmoid_plus_bell`].
 //! - Measured max error (exhaustive, every backend): see the README's accuracy table; near the
 //!   derivative's zero at x ≈ −0.752 SPEC §4's absolute 2⁻²⁴ applies.
 #![allow(clippy::excessive_precision)]
 
 use crate::backend::Vector;
 use crate::kernel::{Kernel, Param, ParamKind, ParamValue};
-use crate::math::{
-    add_pair, exp_pair_reduced, fast_two_sum, mul_pair, scale_exp_pair, sigmoid_plus_bell, times_logistic,
-};
+use crate::math::{add_pair, exp_reduced_pair, fast_two_sum, mul_pair, sigmoid_plus_bell, times_logistic, two_sum};
 
 /// Which formula of gelu (PyTorch's `approximate` argument).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -48,72 +49,29 @@ pub struct Gelu {
     pub approximate: Approximate,
 }
 
-/// Interval centres and half-widths in a = |x|: [0, 1.5], [1.5, 3.5], [3.5, 7], [7, 14].
-const CENTRE: [f32; 4] = [0.75, 2.5, 5.25, 10.5];
-const HALF_WIDTH: [f32; 4] = [0.75, 1.0, 1.75, 3.5];
-/// G(a) = Q(a)·e^{a²/2} on each interval, in t = (a − centre)/half_width: degree-10
-/// coefficients, highest first, without the constant term (tools/fit.py `gelu`).
-const G_P: [[f32; 10]; 4] = [
-    [
-        7.957618777254538e-07,
-        -3.998149622930214e-06,
-        1.66171867022058e-05,
-        -7.344288314925507e-05,
-        0.0003106498916167766,
-        -0.001230104360729456,
-        0.004543603397905827,
-        -0.015476169064640999,
-        0.047786206007003784,
-        -0.13032595813274384,
-    ],
-    [
-        1.6451910767045774e-07,
-        -7.96829738192173e-07,
-        3.245086418246501e-06,
-        -1.4419936633203179e-05,
-        6.234274042071775e-05,
-        -0.00025746552273631096,
-        0.0010176009964197874,
-        -0.0038311220705509186,
-        0.01364822592586279,
-        -0.04561395198106766,
-    ],
-    [
-        2.6401087893646036e-07,
-        -1.0459857548994478e-06,
-        3.3130781957879663e-06,
-        -1.2442977094906382e-05,
-        4.663149593397975e-05,
-        -0.00016877787129487842,
-        0.0005974267842248082,
-        -0.0020676981657743454,
-        0.006983452010899782,
-        -0.022975871339440346,
-    ],
-    [
-        4.830620810025721e-07,
-        -1.5937450825731503e-06,
-        3.8706934901711065e-06,
-        -1.2458043784135953e-05,
-        4.118329889024608e-05,
-        -0.00013092122389934957,
-        0.00041238474659621716,
-        -0.0012905127368867397,
-        0.0040062908083200455,
-        -0.01233492512255907,
-    ],
+/// Degree of G on each interval.
+const DEGREE: usize = 6;
+/// The interval of a = |x| is k = round(min(2a, SLOPE·a + OFFSET)), 0 to 15: width ½ centred on
+/// k/2 below a = 3.75, where G curves most, then width 1/SLOPE up to a = 15.
+const SLOPE: f32 = 0.6875;
+const OFFSET: f32 = 4.921875;
+/// G(a) = Q(a)·e^{a²/2} = c₀ + t·P(t) on each interval, t = a − centre (exact: a is within a
+/// factor of two of the centre, or the centre is 0). `python3 tools/fit.py gelu` prints these
+/// tables, P's coefficients highest first, and the error of each interval's f32 evaluation.
+/// Interval centres.
+const CENTRE: [f32; 16] = [0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.4772725105285645, 5.931818008422852, 7.386363506317139, 8.840909004211426, 10.295454978942871, 11.75, 13.204545021057129, 14.659090995788574];
+const G_P: [[f32; 16]; DEGREE] = [
+    [0.0076053147204220295, 0.0031048650853335857, 0.0010223647113889456, 0.0003709021839313209, 0.00014670311065856367, 6.265448610065505e-05, 2.864252746803686e-05, 1.3907268112234306e-05, 4.0193749555328395e-06, 8.145607921505871e-07, 2.1490573942628544e-07, 6.892359749599564e-08, 2.564590495524044e-08, 1.0716513010322615e-08, 4.912841689019842e-09, 2.6518007789633202e-09],
+    [-0.025678636506199837, -0.008813469670712948, -0.003200110048055649, -0.0012775860959663987, -0.0005545305320993066, -0.0002590311341919005, -0.00012904727191198617, -6.802681309636682e-05, -2.2899272153154016e-05, -5.648957085213624e-06, -1.7691905895844684e-06, -6.595617492166639e-07, -2.8040216193403467e-07, -1.319934028742864e-07, -6.737404589785001e-08, -3.652641922258226e-08],
+    [0.06234666332602501, 0.02282957173883915, 0.009255295619368553, 0.00411030650138855, 0.0019760250579565763, 0.0010175936622545123, 0.0005562092992477119, 0.0003201524377800524, 0.00012317203800193965, 3.7673999031540006e-05, 1.4164080312184524e-05, 6.1821510826121084e-06, 3.0173507639119634e-06, 1.605409352123388e-06, 9.146102684098878e-07, 5.506799993781897e-07],
+    [-0.13296741247177124, -0.05491134524345398, -0.025084538385272026, -0.01249663345515728, -0.0067041483707726, -0.0038310785312205553, -0.0023104692809283733, -0.0014591438230127096, -0.0006627226248383522, -0.00025117851328104734, -0.00011334647570038214, -5.7920355175156146e-05, -3.245615880587138e-05, -1.951950071088504e-05, -1.2412223441060632e-05, -8.255952707258984e-06],
+    [0.24999943375587463, 0.11877618730068207, 0.0621071495115757, 0.03518687188625336, 0.02131272293627262, 0.01364822592586279, 0.009156321175396442, 0.006387651897966862, 0.003460729494690895, 0.001640823669731617, 0.0008939242106862366, 0.0005368134006857872, 0.00034622641396708786, 0.00023577833781018853, 0.00016755738761276007, 0.0001232274662470445],
+    [-0.3989422619342804, -0.22413289546966553, -0.137364000082016, -0.09027127921581268, -0.06273827701807022, -0.04561395198106766, -0.03440043702721596, -0.0267342422157526, -0.017483312636613846, -0.010486689396202564, -0.006942907813936472, -0.004919684492051601, -0.0036619286984205246, -0.0028289544861763716, -0.0022497561294585466, -0.0018311705207452178],
 ];
-/// The constant terms, as hi + lo pairs.
-const G_C0: [[f32; 2]; 4] = [
-    [0.300232470035553, -7.658917056119208e-09],
-    [0.14133132994174957, 1.4429253347714166e-09],
-    [0.07348822802305222, 2.834027901243985e-09],
-    [0.03765885904431343, -3.2126451499081554e-10],
-];
-/// 2³², the scale of the x < 0 side.
-const SCALE: f32 = 4_294_967_296.0;
-/// x·Q(x) is below 2⁻¹⁵⁰ past |x| = 15: a is clamped there (the last interval's fit reaches 14;
-/// between 14 and 15 the result is subnormal, where SPEC §4 asks only for 2⁻¹²⁶ absolute).
+/// c₀ as a pair.
+const G_C0: [f32; 16] = [0.5, 0.3496188223361969, 0.2615782916545868, 0.20578067004680634, 0.16810199618339539, 0.14133132994174957, 0.12151394784450531, 0.10634515434503555, 0.08519896119832993, 0.06548676639795303, 0.053070686757564545, 0.04456811025738716, 0.03839367628097534, 0.03371177241206169, 0.030042119324207306, 0.02708975039422512];
+const G_C0_LO: [f32; 16] = [-1.111088221428247e-09, 1.2526375492427633e-08, 2.1054030741041174e-10, -3.0694087271854187e-09, 5.039774819692866e-09, 1.4387553370909245e-09, 5.110568634947299e-10, -7.113297173511057e-10, 2.6025055444023337e-09, 2.1598223209906564e-09, -1.4622212329840067e-09, -1.2780093650022195e-09, -1.352805978349636e-09, 2.352305850106262e-12, 5.455745855087457e-10, -4.251692886647618e-10];
+/// Past a = 15, x·Q(x) is below 2⁻¹⁶⁰ and 1 − Q rounds to 1: a is clamped there.
 const A_MAX: f32 = 15.0;
 /// 1/√(2π) as a pair.
 const INV_SQRT_2PI_HI: f32 = 0.398_942_280_401_432_7;
@@ -127,59 +85,29 @@ const K2_LO: f32 = (0.071_354_816_272_600_248_776_f64 - K2_HI as f64) as f32;
 const TANH_X_MAX: f32 = 20.0;
 
 impl Gelu {
-    /// Φ(x) and e^{−x²/2} as pairs for the exact form, both multiplied by the returned factor's
-    /// inverse: for x < 0 they are taken at scale 2³² so that x·Φ stays accurate where Φ alone is
-    /// subnormal (x ∈ (−13.4, −13.0)); the caller multiplies its result by the factor, exactly.
+    /// For a = min(|x|, 15): G(a) as a pair `(g, g_lo)` and e^{−a²/2} = 2ⁿ·(1 + q), returned as
+    /// `(a, (g, g_lo), (q, n))`. Q(a) = ½·erfc(a/√2) is then 2ⁿ·(g + g·q + g_lo).
     #[inline(always)]
-    fn cdf<V: Vector>(x: V) -> ((V, V), (V, V), V) {
+    fn tail<V: Vector>(x: V) -> (V, (V, V), (V, V)) {
         let a = x.abs().min_keep_nan(V::splat(A_MAX));
-        // The interval of each lane, 0 to 3, picks its coefficients from 8-entry tables (a NaN
-        // lane reads interval 0 and stays NaN through a).
-        let interval = V::select(
-            a.ge(V::splat(7.0)),
-            V::splat(3.0),
-            V::select(
-                a.ge(V::splat(3.5)),
-                V::splat(2.0),
-                V::select(a.ge(V::splat(1.5)), V::splat(1.0), V::splat(0.0)),
-            ),
-        );
-        let pick = |k: [f32; 4]| V::lookup8(&[k[0], k[1], k[2], k[3], 0.0, 0.0, 0.0, 0.0], interval);
-        let pick_coefficient = |j: usize| pick([G_P[0][j], G_P[1][j], G_P[2][j], G_P[3][j]]);
-        let t = (a - pick(CENTRE)) / pick(HALF_WIDTH);
-        let mut rest = pick_coefficient(0);
-        for j in 1..10 {
-            rest = rest.mul_add(t, pick_coefficient(j));
+        // `lookup16` rounds the index. A NaN lane gets a NaN index, which reads entry 0, and
+        // stays NaN through a.
+        let k = (a + a).min_keep_nan(a.mul_add(V::splat(SLOPE), V::splat(OFFSET)));
+        let t = a - V::lookup16(&CENTRE, k);
+        let mut rest = V::lookup16(&G_P[0], k);
+        for coefficients in &G_P[1..] {
+            rest = rest.mul_add(t, V::lookup16(coefficients, k));
         }
         let tail = t * rest;
-        let tail_lo = t.mul_add(rest, -tail);
-        // G = c₀ + t·rest with |c₀| > |t·rest| on every interval (G varies by less than a factor
-        // of two across one): Dekker's sum suffices.
-        let c0 = pick([G_C0[0][0], G_C0[1][0], G_C0[2][0], G_C0[3][0]]);
-        let c0_lo = pick([G_C0[0][1], G_C0[1][1], G_C0[2][1], G_C0[3][1]]);
-        let (g, g_lo) = fast_two_sum(c0, tail);
-        let g_lo = g_lo + (tail_lo + c0_lo);
+        // |c₀| > |t·rest| on every interval (G varies by less than a factor of two across one):
+        // Dekker's sum suffices.
+        let (g, g_lo) = fast_two_sum(V::lookup16(&G_C0, k), tail);
+        let g_lo = g_lo + V::lookup16(&G_C0_LO, k);
         // −a²/2 as an exact pair.
-        let z = a * a;
-        let exponent = (z * V::splat(-0.5), a.mul_add(a, -z) * V::splat(-0.5));
-        let nonnegative = x.ge(V::splat(0.0));
-        let scale = V::select(nonnegative, V::splat(1.0), V::splat(SCALE));
-        let reduced = exp_pair_reduced(exponent.0, exponent.1);
-        let (e, e_lo) = scale_exp_pair(reduced, scale, None);
-        let (q, q_lo) = scale_exp_pair(reduced, g * scale, Some(g_lo * scale));
-        // Φ = Q for x < 0, 1 − Q for x ≥ 0 (unscaled there; Q ≤ ½, so 1 − Q is an exact
-        // Dekker sum). NaN fails `x >= 0` and takes Q.
-        let upper = V::splat(1.0) - q;
-        let upper_lo = ((V::splat(1.0) - upper) - q) - q_lo;
-        let phi = (
-            V::select(nonnegative, upper, q),
-            V::select(nonnegative, upper_lo, q_lo),
-        );
-        (
-            phi,
-            (e, e_lo),
-            V::select(nonnegative, V::splat(1.0), V::splat(1.0 / SCALE)),
-        )
+        let square = a * a;
+        let h = square * V::splat(-0.5);
+        let h_lo = a.mul_add(a, -square) * V::splat(-0.5);
+        (a, (g, g_lo), exp_reduced_pair(h, h_lo))
     }
 
     /// a = 2√(2/π)(x + 0.044715x³) as a pair, with x clamped to ±20, and x² as a pair.
@@ -230,17 +158,20 @@ impl Kernel for Gelu {
     fn forward<V: Vector>(&self, x: V) -> V {
         match self.approximate {
             Approximate::None => {
-                let ((phi, phi_lo), _, unscale) = Self::cdf(x);
-                // Below −14 the result is 0 to f32 precision; the clamp keeps −inf · 0 out.
-                let xc = x.max_keep_nan(V::splat(-A_MAX));
-                let y = xc.mul_add(phi, xc * phi_lo) * unscale;
-                // Past 14, Φ rounds to 1: the result is x (and +inf stays +inf, not inf − inf).
-                // x·Φ(x) has the sign of x; copysign also keeps gelu(−0) = −0.
-                V::select(x.ge(V::splat(A_MAX)), x, y).copysign(x)
+                // gelu(−a) = −a·Q(a) = 2ⁿ·(p + p·q + p_lo) with p + p_lo = −a·(g + g_lo): one
+                // rounding before the scaling, so a subnormal Q costs nothing.
+                let (a, (g, g_lo), (q, n)) = Self::tail(x);
+                let p = -a * g;
+                let p_lo = (-a).mul_add(g_lo, (-a).mul_add(g, -p));
+                let at_minus_a = (p + p.mul_add(q, p_lo)).ldexp(n);
+                // gelu(x) = x + gelu(−x) for x ≥ 0 (Φ(x) = 1 − Q(x)); |gelu(−x)| < gelu(x),
+                // so nothing cancels. +inf stays +inf; gelu(−inf) is −0 and gelu(−0) = −0
+                // through the sign (x·Φ(x) has the sign of x). NaN fails `x >= 0`.
+                V::select(x.ge(V::splat(0.0)), x + at_minus_a, at_minus_a).copysign(x)
             }
             Approximate::Tanh => {
                 let ((a, a_lo), _) = Self::tanh_argument(x);
-                let y = times_logistic(Some(x.max_keep_nan(V::splat(-TANH_X_MAX))), a, Some(a_lo));
+                let y = times_logistic(x.max_keep_nan(V::splat(-TANH_X_MAX)), a, Some(a_lo));
                 // Past x = 20, σ(a) rounds to 1 (a > 600): the result is x (also at +inf).
                 V::select(x.gt(V::splat(TANH_X_MAX)), x, y).copysign(x)
             }
@@ -251,20 +182,18 @@ impl Kernel for Gelu {
     fn derivative<V: Vector>(&self, x: V) -> V {
         match self.approximate {
             Approximate::None => {
-                let (phi, (e, e_lo), unscale) = Self::cdf(x);
-                // x·φ(x) = x·e^{−x²/2}/√(2π); beyond |x| = 14 it is negligible, so x is clamped.
-                let xc = x
-                    .max_keep_nan(V::splat(-A_MAX))
-                    .min_keep_nan(V::splat(A_MAX));
-                let x_density = mul_pair(
-                    (xc, V::splat(0.0)),
-                    mul_pair(
-                        (e, e_lo),
-                        (V::splat(INV_SQRT_2PI_HI), V::splat(INV_SQRT_2PI_LO)),
-                    ),
-                );
-                let (d, d_lo) = add_pair(phi, x_density);
-                (d + d_lo) * unscale
+                // gelu'(−a) = Q(a) − a·φ(a) = 2ⁿ·(h + h·q + h_lo) with h + h_lo = G − a/√(2π),
+                // summed exactly (the two cross near a = 0.75, the derivative's zero).
+                let (a, (g, g_lo), (q, n)) = Self::tail(x);
+                let slope = a * V::splat(INV_SQRT_2PI_HI);
+                let slope_lo = a.mul_add(V::splat(INV_SQRT_2PI_LO), a.mul_add(V::splat(INV_SQRT_2PI_HI), -slope));
+                let (h, h_lo) = two_sum(g, -slope);
+                let h_lo = h_lo + (g_lo - slope_lo);
+                let at_minus_a = (h + h.mul_add(q, h_lo)).ldexp(n);
+                // gelu'(x) = 1 − gelu'(−x): Φ(x) + Φ(−x) = 1 and the density terms cancel.
+                // gelu'(−a) ∈ (−0.13, 0.5], so 1 − it rounds once with nothing lost. NaN
+                // fails `x >= 0` and stays NaN.
+                V::select(x.ge(V::splat(0.0)), V::splat(1.0) - at_minus_a, at_minus_a)
             }
             Approximate::Tanh => {
                 let ((a, a_lo), square) = Self::tanh_argument(x);

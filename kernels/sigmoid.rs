@@ -1,7 +1,7 @@
 //! # sigmoid
 //!
 //! - Forward: σ(x) = 1 / (1 + e^{−x}). Derivative: σ(x)·σ(−x). From the output: y(1 − y) = y − y².
-//! - Method: [`times_logistic`]: with u = e^{−|x|} ∈ (0, 1] (never overflows), σ(x) = 1/(1 + u)
+//! - Method: [`logistic`]: with u = e^{−|x|} ∈ (0, 1] (never overflows), σ(x) = 1/(1 + u)
 //!   for x ≥ 0 and u/(1 + u) for x < 0 (XNNPACK's reflection); one exponential whose last
 //!   rounding is kept as a low part, 1 + u as a pair, one division corrected by its exact
 //!   residual (twice the speed of carrying every step as a pair, at about 1 ULP). The
@@ -11,7 +11,7 @@
 
 use crate::backend::Vector;
 use crate::kernel::Kernel;
-use crate::math::{logistic_bell, times_logistic};
+use crate::math::{logistic, logistic_bell};
 
 /// Logistic sigmoid: `1 / (1 + e^−x)`, derivative `σ(x)·σ(−x)`.
 ///
@@ -38,7 +38,7 @@ impl Kernel for Sigmoid {
 
     #[inline(always)]
     fn forward<V: Vector>(&self, x: V) -> V {
-        times_logistic(None, x, None)
+        logistic(x)
     }
 
     #[inline(always)]

@@ -50,7 +50,7 @@ impl Kernel for Silu {
     fn forward<V: Vector>(&self, x: V) -> V {
         // Past x = 89, e^{−x} < 2⁻¹²⁸ and x/(1 + e^{−x}) rounds to x (this also gives silu(+inf)).
         // x·σ(x) has the sign of x; copysign also keeps silu(−0) = −0, which the quotient loses.
-        let y = times_logistic(Some(x.max_keep_nan(V::splat(FACTOR_FLOOR))), x, None);
+        let y = times_logistic(x.max_keep_nan(V::splat(FACTOR_FLOOR)), x, None);
         V::select(x.gt(V::splat(89.0)), x, y).copysign(x)
     }
 

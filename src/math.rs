@@ -58,8 +58,30 @@ fn exp_reduced<V: Vector>(x: V) -> (V, V) {
     // remains, in the second step.
     let r = n.mul_add(V::splat(-LN2_HI), x);
     let r = n.mul_add(V::splat(-LN2_LO), r);
-    let q = (r * r).mul_add(poly(r, &EXP_P), r);
-    (q, n)
+    (expm1_reduced(r), n)
+}
+
+/// eʳ − 1 for |r| ≤ ln2 / 2: r + r²·P(r), within 2⁻³⁰ of the exact value before its last
+/// rounding.
+#[inline(always)]
+fn expm1_reduced<V: Vector>(r: V) -> V {
+    (r * r).mul_add(poly(r, &EXP_P), r)
+}
+
+/// The range reduction of e^{x + x_lo} for a pair argument whose low part is at most 2⁻¹⁸ or
+/// so: `(q, n)` with e^{x + x_lo} = 2ⁿ·(1 + q) to within 2⁻²⁵ relatively (one rounding of
+/// the reduced argument, one of q). No clamping: |x| ≤ 170 keeps n within what
+/// [`Vector::ldexp`] takes. NaN passes through q.
+///
+/// gelu uses it for e^{−a²/2}, with −a²/2 an exact pair: a rounded a² would cost a²·2⁻²⁵
+/// relatively, 50 ULP at a = 10.
+#[inline(always)]
+pub fn exp_reduced_pair<V: Vector>(x: V, x_lo: V) -> (V, V) {
+    let n = (x * V::splat(LOG2_E)).round_ties_even();
+    // x − n·LN2_HI is exact (see `exp_reduced`); the two small terms are summed first, so the
+    // reduced argument rounds once.
+    let r = n.mul_add(V::splat(-LN2_HI), x) + n.mul_add(V::splat(-LN2_LO), x_lo);
+    (expm1_reduced(r), n)
 }
 
 /// The range reduction of eˣ after clamping x to the range where it matters: `eˣ = 2ⁿ · (1 + q)`
@@ -172,13 +194,6 @@ pub fn pass<V: Vector>(inside: V::Mask, x: V, dy: V) -> V {
 /// normal `c·eˣ` is accurate even where eˣ alone would be subnormal. NaN propagates.
 #[inline(always)]
 pub fn exp_pair<V: Vector>(x_hi: V, x_lo: V, c: V) -> (V, V) {
-    scale_exp_pair(exp_pair_reduced(x_hi, x_lo), c, None)
-}
-
-/// The first half of [`exp_pair`]: e^{x_hi + x_lo} = 2ⁿ·(m + m_lo), returned as `(m, m_lo, n)`
-/// with m ∈ [0.7, 1.42], so that several factors can share one reduction.
-#[inline(always)]
-pub fn exp_pair_reduced<V: Vector>(x_hi: V, x_lo: V) -> (V, V, V) {
     let x = x_hi.max_keep_nan(V::splat(EXP_MIN_X)).min_keep_nan(V::splat(EXP_MAX_X));
     // A clamped argument's correction means nothing (and may be huge).
     let x_lo = V::select(x.eq(x_hi), x_lo, V::splat(0.0));
@@ -196,18 +211,9 @@ pub fn exp_pair_reduced<V: Vector>(x_hi: V, x_lo: V) -> (V, V, V) {
     // e^{r + r_lo} ≈ eʳ · (1 + r_lo); renormalized, since a caller's correction may exceed an
     // ULP of m (an unnormalized pair), and callers rely on lo being below hi's last bit.
     let (m, m_lo) = fast_two_sum(m, m.mul_add(r_lo, m_lo));
-    (m, m_lo, n)
-}
-
-/// The second half of [`exp_pair`]: `(c + c_lo)·2ⁿ·(m + m_lo)` as a pair, the factor applied
-/// before the scaling (`c_lo` is `None` for an `f32` factor).
-#[inline(always)]
-pub fn scale_exp_pair<V: Vector>((m, m_lo, n): (V, V, V), c: V, c_lo: Option<V>) -> (V, V) {
+    // c·2ⁿ·(m + m_lo), the factor applied before the scaling.
     let p = c * m;
-    let mut p_lo = c.mul_add(m, -p) + c * m_lo;
-    if let Some(c_lo) = c_lo {
-        p_lo = c_lo.mul_add(m, p_lo);
-    }
+    let p_lo = c.mul_add(m, -p) + c * m_lo;
     let half = (n * V::splat(0.5)).round_ties_even();
     let rest = n - half;
     let hi = p.mul_pow2i(half).mul_pow2i(rest);
@@ -289,55 +295,90 @@ pub fn sigmoid<V: Vector>(x_hi: V, x_lo: V) -> V {
     div_pair(n, n_lo, d, d_lo, recip_estimate_1_2(d))
 }
 
-/// `c·σ(x + x_lo)` (c = 1 when `c` is `None`, x exact when `x_lo` is `None`) with one
-/// exponential and one corrected division: the fast form behind the σ, silu and tanh-gelu
-/// forwards.
-///
-/// u = e^{−|x|} = 2ⁿ·m with m = 1 + q rounded once; 1 + u is kept as a pair (its rounding would
-/// cost up to an ULP of σ near 1). c·σ(x) is c/(1 + u) for x ≥ 0 and (c·m)·2ⁿ/(1 + u) for
-/// x < 0 — c·m formed before the scaling, so silu stays accurate near x = −88 where u alone is
-/// subnormal, and its rounding error carried into the residual — and the quotient is corrected
-/// by its exact residual. Within an ULP (exhaustive figures in the README). `c` must be finite
-/// with |c| ≤ 2⁴⁰ where x < 0; an infinite `c` with x ≥ 0 gives NaN (callers select their
-/// limit). NaN `x` propagates.
+/// e^{−|x + x_lo|} = 2ⁿ·(m + m_lo), m ∈ [0.7, 1] rounded once and its error kept, returned as
+/// `(m, m_lo, n, x ≥ 0)`: the exponential of [`logistic`] and [`times_logistic`].
 #[inline(always)]
-pub fn times_logistic<V: Vector>(c: Option<V>, x: V, x_lo: Option<V>) -> V {
+fn exp_neg_abs<V: Vector>(x: V, x_lo: Option<V>) -> (V, V, V, V::Mask) {
     let one = V::splat(1.0);
     let nonnegative = x.ge(V::splat(0.0));
-    let (q, n) = exp_parts(-x.abs());
+    // −|x| ≤ 0 needs only the lower clamp of `exp_parts`.
+    let (q, n) = exp_reduced((-x.abs()).max_keep_nan(V::splat(EXP_MIN_X)));
     let m = q + one;
-    let (mut m, mut m_lo) = (m, (one - m) + q);
-    if let Some(x_lo) = x_lo {
-        // e^{−|x + x_lo|} = e^{−|x|}·(1 ∓ x_lo) to far below an ULP (x_lo ≤ 2⁻¹⁸ wherever
-        // u is not 0). Renormalized: the division's correction below assumes a low part of
-        // about an ULP (its reciprocal estimate is only good to 2 %).
-        (m, m_lo) = fast_two_sum(m, m.mul_add(V::select(nonnegative, -x_lo, x_lo), m_lo));
+    let m_lo = (one - m) + q;
+    match x_lo {
+        None => (m, m_lo, n, nonnegative),
+        Some(x_lo) => {
+            // e^{−|x + x_lo|} = e^{−|x|}·(1 ∓ x_lo) to far below an ULP (x_lo ≤ 2⁻¹⁸ wherever
+            // u is not 0). Renormalized: the division's correction assumes a low part of
+            // about an ULP (its reciprocal estimate is only good to 2 %).
+            let (m, m_lo) = fast_two_sum(m, m.mul_add(V::select(nonnegative, -x_lo, x_lo), m_lo));
+            (m, m_lo, n, nonnegative)
+        }
     }
+}
+
+/// `(n + n_lo)/(d + d_lo)` for d ∈ [1, 2] and a finite quotient: the rounded quotient corrected
+/// by its exact residual (one FMA recovers n − s·d exactly), so the result rounds about once.
+#[inline(always)]
+fn corrected_quotient<V: Vector>(n: V, n_lo: V, d: V, d_lo: V) -> V {
+    let s = n / d;
+    let residual = (-s).mul_add(d_lo, (-s).mul_add(d, n) + n_lo);
+    residual.mul_add(recip_estimate_1_2(d), s)
+}
+
+/// σ(x) = 1/(1 + e^{−x}) with one exponential and one corrected division: the σ forward.
+///
+/// With u = e^{−|x|} = 2ⁿ·m, σ is 1/(1 + u) for x ≥ 0 and u/(1 + u) for x < 0 (XNNPACK's
+/// reflection, nothing overflows). u and 1 + u are kept as pairs: a rounded 1 + u would cost up
+/// to an ULP of σ near 1. Within about an ULP (exhaustive figures in the README); NaN
+/// propagates.
+#[inline(always)]
+pub fn logistic<V: Vector>(x: V) -> V {
+    let one = V::splat(1.0);
+    let (m, m_lo, n, nonnegative) = exp_neg_abs(x, None);
     let u = m.ldexp(n);
     let u_lo = m_lo.ldexp(n);
     let d = one + u;
     let d_lo = ((one - d) + u) + u_lo;
-    // NaN fails `x >= 0` and takes the scaled product, which is NaN.
-    let (numerator, numerator_lo) = match c {
-        None => (
-            V::select(nonnegative, one, u),
-            V::select(nonnegative, V::splat(0.0), u_lo),
-        ),
-        Some(c) => {
-            let p = c * m;
-            // The product's exact error and c·m_lo, scaled alike: for |x| ≥ 1 they are
-            // at least 2⁻⁴⁷ (or 0), so the scaling's first step stays exact wherever the
-            // result is not far below 2⁻¹⁴⁹ (see `Vector::ldexp`).
-            let p_lo = c.mul_add(m_lo, c.mul_add(m, -p));
-            (
-                V::select(nonnegative, c, p.ldexp(n)),
-                V::select(nonnegative, V::splat(0.0), p_lo.ldexp(n)),
-            )
-        }
-    };
-    let s = numerator / d;
-    let residual = (-s).mul_add(d_lo, (-s).mul_add(d, numerator) + numerator_lo);
-    residual.mul_add(recip_estimate_1_2(d), s)
+    // NaN fails `x >= 0` and takes u, which is NaN.
+    corrected_quotient(
+        V::select(nonnegative, one, u),
+        V::select(nonnegative, V::splat(0.0), u_lo),
+        d,
+        d_lo,
+    )
+}
+
+/// `c·σ(x + x_lo)` (x exact when `x_lo` is `None`) with one exponential and one corrected
+/// division: the silu and tanh-gelu forwards.
+///
+/// With u = e^{−|x|} = 2ⁿ·m, c·σ(x) is c/(1 + u) for x ≥ 0 and 2ⁿ·(c·m)/(1 + u) for x < 0: the
+/// quotient is taken before the scaling by 2ⁿ, so silu stays accurate near x = −88 where u
+/// alone is subnormal, and only the result is scaled. 1 + u is kept as a pair, and the rounding
+/// errors of m and of c·m go into the residual that corrects the quotient. Within about an ULP
+/// (exhaustive figures in the README). `c` must be finite with |c| ≤ 2⁴⁰ where x < 0; an
+/// infinite `c` with x ≥ 0 gives NaN (callers select their limit). NaN `x` propagates.
+#[inline(always)]
+pub fn times_logistic<V: Vector>(c: V, x: V, x_lo: Option<V>) -> V {
+    let one = V::splat(1.0);
+    let (m, m_lo, n, nonnegative) = exp_neg_abs(x, x_lo);
+    // Below 2⁻¹²⁶, u cannot change 1 + u: n is floored there so that 2ⁿ is a normal float.
+    let scale = V::pow2i(n.max_keep_nan(V::splat(-126.0)));
+    let u = m * scale;
+    let d = one + u;
+    let d_lo = m_lo.mul_add(scale, (one - d) + u);
+    let p = c * m;
+    let p_lo = c.mul_add(m_lo, c.mul_add(m, -p));
+    // NaN fails `x >= 0` and takes the x < 0 forms, which are NaN.
+    let quotient = corrected_quotient(
+        V::select(nonnegative, c, p),
+        V::select(nonnegative, V::splat(0.0), p_lo),
+        d,
+        d_lo,
+    );
+    // Wherever n < 0 (|x| > ln2/2) the quotient is at least 2⁻¹⁰ or so, which `ldexp` needs;
+    // n = 0 scales exactly.
+    quotient.ldexp(V::select(nonnegative, V::splat(0.0), n))
 }
 
 /// ln(1 + v) for v ∈ [0, 1], within about 1 ULP (Cephes `logf` polynomial).

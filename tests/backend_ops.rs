@@ -1,6 +1,6 @@
 //! The `Vector` operations that backends override with their own instructions (`ldexp` as
-//! AVX-512's `vscalefps`, `max_keep_nan`/`min_keep_nan` as `vmaxps`/`vminps`, `lookup8` as a
-//! permute) give exactly the default's results on every backend, including NaN, signed zeros,
+//! AVX-512's `vscalefps`, `max_keep_nan`/`min_keep_nan` as `vmaxps`/`vminps`, `lookup16` as
+//! permutes) give exactly the default's results on every backend, including NaN, signed zeros,
 //! subnormal and overflowing results. The kernels' bit identity across backends rests on this.
 //!
 //! Each operation is wrapped in a test-only `Kernel` whose `backward(x, dy)` applies it to two
@@ -23,7 +23,24 @@ enum Op {
     Lookup,
 }
 
-const TABLE: [f32; 8] = [1.5, -2.25, 3.0e-40, f32::INFINITY, -0.0, 7.0, f32::MIN_POSITIVE, 1e30];
+const TABLE: [f32; 16] = [
+    1.5,
+    -2.25,
+    3.0e-40,
+    f32::INFINITY,
+    -0.0,
+    7.0,
+    f32::MIN_POSITIVE,
+    1e30,
+    -1e-30,
+    0.0,
+    f32::NEG_INFINITY,
+    -7.5,
+    2.0e-45,
+    f32::MAX,
+    0.1,
+    -3.0,
+];
 
 impl Kernel for Op {
     const NAME: &'static str = "backend_op_probe";
@@ -47,7 +64,7 @@ impl Kernel for Op {
             Op::Ldexp => a.ldexp(b),
             Op::Max => a.max_keep_nan(b),
             Op::Min => a.min_keep_nan(b),
-            Op::Lookup => V::lookup8(&TABLE, a),
+            Op::Lookup => V::lookup16(&TABLE, a),
         }
     }
     fn reference_forward(&self, x: f64) -> f64 {
@@ -168,17 +185,38 @@ fn max_and_min_keep_nan_and_match_the_select_form() {
 }
 
 #[test]
-fn lookup8_reads_its_table_on_every_backend() {
-    // Every index in every lane position, and NaN, which reads entry 0 everywhere.
-    let a: Vec<f32> = (0..203)
-        .map(|i| if i % 9 == 8 { f32::NAN } else { (i % 9) as f32 })
+fn lookup16_reads_its_table_on_every_backend() {
+    // Every entry in every lane position, read through integers, through values rounded to them
+    // (ties go to the even entry), and NaN, which reads entry 0 everywhere.
+    let offsets = [0.0, 0.25, -0.25, 0.5, -0.5, 0.499_999_97];
+    let a: Vec<f32> = (0..16 * offsets.len() + 5)
+        .map(|i| {
+            let (entry, offset) = (i % 17, offsets[i % offsets.len()]);
+            if entry == 16 {
+                f32::NAN
+            } else {
+                (entry as f32 + offset).clamp(-0.5, 15.25)
+            }
+        })
         .collect();
     let b = vec![0.0; a.len()];
     let want: Vec<f32> = a
         .iter()
-        .map(|&i| if i.is_nan() { TABLE[0] } else { TABLE[i as usize] })
+        .map(|&i| {
+            if i.is_nan() {
+                return TABLE[0];
+            }
+            let nearest = i.round();
+            // Ties to even.
+            let entry = if (i - i.trunc()).abs() == 0.5 && nearest % 2.0 != 0.0 {
+                nearest - i.signum()
+            } else {
+                nearest
+            };
+            TABLE[entry.max(0.0) as usize]
+        })
         .collect();
     for (backend, got) in run_everywhere(Op::Lookup, &a, &b) {
-        assert_same_bits(&got, &want, &format!("lookup8 on {backend}"));
+        assert_same_bits(&got, &want, &format!("lookup16 on {backend}"));
     }
 }

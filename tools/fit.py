@@ -61,24 +61,87 @@ def erfcx_search():
             if worst / 2**-24 < 0.9:
                 show(f"erfcx p={p} deg {deg} (g = t*P(t))", c, e)
 
-def gelu_intervals():
-    """kernels/gelu.rs: G(a) = Q(a)·e^{a²/2}, Q(a) = erfc(a/√2)/2, degree 10 in t = (a − centre)/half_width
-    on [0, 1.5], [1.5, 3.5], [3.5, 7], [7, 14]; prints G_P (without the constant) and G_C0 (hi, lo)."""
+GELU_SLOPE, GELU_OFFSET = 0.6875, 4.921875
+
+
+def gelu_interval(k):
+    """Interval k of kernels/gelu.rs, picked by k = round(min(2a, 0.6875a + 4.921875)): width ½
+    centred on k/2 for k ≤ 7 (a < 3.75), then width 1/0.6875 up to a = 15. Returns (lo, hi, centre)."""
+    if k <= 7:
+        return max(k / 2 - 0.25, 0.0), k / 2 + 0.25, k / 2
+    lo, hi = (k - 0.5 - GELU_OFFSET) / GELU_SLOPE, min((k + 0.5 - GELU_OFFSET) / GELU_SLOPE, 15.0)
+    return lo, hi, float(np.float32((k - GELU_OFFSET) / GELU_SLOPE))
+
+
+def fit_quantized(f, lo, hi, centre, degree, nodes=300, iters=25):
+    """f(centre + t) ≈ c0 + t·P(t) in relative error, Lawson-reweighted toward minimax; P's
+    coefficients are rounded to f32 one at a time from the highest, each time refitting the lower
+    ones, so the rounding is compensated. c0 is returned unrounded (kernels store it as a pair)."""
+    lo2, hi2 = (lo - 1e-3 if lo > 0 else lo), hi + 1e-3  # the index's rounding may cross an edge
+    xs = [mp.mpf(lo2) + (mp.mpf(hi2) - lo2) * (1 - mp.cos(mp.pi * (i + 0.5) / nodes)) / 2 for i in range(nodes)]
+    ts = np.array([float(x - mp.mpf(centre)) for x in xs])
+    ys = np.array([float(f(x)) for x in xs])
+    V = np.vander(ts, degree + 1)
+    w = np.ones(nodes)
+    for _ in range(iters):
+        sol, *_ = np.linalg.lstsq(V / ys[:, None] * w[:, None], w, rcond=None)
+        err = np.abs(V @ sol / ys - 1)
+        w = w * (err / err.max()) ** 0.5 + 1e-12
+        w /= w.max()
+    fixed = []
+    for j in range(degree):
+        rhs = (ys - V[:, :j] @ np.array(fixed, dtype=np.float64)) / ys * w
+        sol, *_ = np.linalg.lstsq(V[:, j:] / ys[:, None] * w[:, None], rhs, rcond=None)
+        fixed.append(float(np.float32(sol[0])))
+    return fixed, float(np.median(ys - V[:, :degree] @ np.array(fixed)))
+
+
+def gelu_g_f32(p, c0_hi, c0_lo, centre, a):
+    """G as kernels/gelu.rs evaluates it in f32: Horner with FMA, then c0 + t·P as a pair (the
+    rounding error of t·P itself is left out, as in the kernel)."""
+    f32 = np.float32
+    fma = lambda x, y, z: f32(np.float64(x) * np.float64(y) + np.float64(z))
+    t = f32(f32(a) - f32(centre))
+    rest = f32(p[0])
+    for c in p[1:]:
+        rest = fma(rest, t, f32(c))
+    tail = f32(rest * t)
+    g = f32(c0_hi + tail)
+    return np.float64(g) + np.float64(f32(f32(tail - f32(g - c0_hi)) + c0_lo))
+
+
+def gelu_table(degree=6):
+    """kernels/gelu.rs: G(a) = Q(a)·e^{a²/2}, Q(a) = erfc(a/√2)/2, on the 16 intervals of
+    `gelu_interval`, as c0 + t·P(t) with t = a − centre and P of degree − 1. Prints the Rust
+    tables and each interval's max relative error of the f32 evaluation (in units of 2⁻²⁴)."""
     G = lambda a: mp.erfc(a / mp.sqrt(2)) / 2 * mp.exp(a * a / 2)
-    for lo, hi in [(0, 1.5), (1.5, 3.5), (3.5, 7), (7, 14)]:
-        centre, half = (lo + hi) / 2, (hi - lo) / 2
-        c, e = fit(G, lo, hi, 10, var=lambda a: (a - centre) / half, nodes=1500, iters=25, exact_constant=True)
-        c0_hi = np.float32(c[-1])
-        print(f"[{lo}, {hi}]: max rel err {e / 2**-24:.3f} ulp-units")
-        print("  G_P:", [float(np.float32(v)) for v in c[:-1]])
-        print("  G_C0:", [float(c0_hi), float(np.float32(c[-1] - float(c0_hi)))])
+    rows = []
+    for k in range(16):
+        lo, hi, centre = gelu_interval(k)
+        p, c0 = fit_quantized(G, lo, hi, centre, degree)
+        c0_hi = float(np.float32(c0))
+        c0_lo = float(np.float32(c0 - c0_hi))
+        worst = max(
+            abs(gelu_g_f32(p, c0_hi, c0_lo, centre, a) / float(G(mp.mpf(float(np.float32(a))))) - 1)
+            for a in np.linspace(lo, hi, 2000)
+        )
+        print(f"// interval {k} [{lo:.4f}, {hi:.4f}]: {worst / 2**-24:.3f}", flush=True)
+        rows.append((centre, p, c0_hi, c0_lo))
+    arr = lambda vals: "[" + ", ".join(repr(float(np.float32(v))) for v in vals) + "]"
+    print(f"const CENTRE: [f32; 16] = {arr([r[0] for r in rows])};")
+    print(f"const G_P: [[f32; 16]; {degree}] = [")
+    for j in range(degree):
+        print(f"    {arr([r[1][j] for r in rows])},")
+    print("];")
+    print(f"const G_C0: [f32; 16] = {arr([r[2] for r in rows])};")
+    print(f"const G_C0_LO: [f32; 16] = {arr([r[3] for r in rows])};")
 
 
 if __name__ == "__main__":
     import sys
     which = sys.argv[1:] or ["erfcx", "tanhshrink", "tanhsq"]
     if "gelu" in which:
-        gelu_intervals()
+        gelu_table()
     if "search" in which:
         erfcx_search()
     if "erfcx" in which:

@@ -102,9 +102,11 @@ pub trait Vector:
         let half = (n * Self::splat(0.5)).round_ties_even();
         self.mul_pow2i(half).mul_pow2i(n - half)
     }
-    /// `table[i]` in each lane, for `index` an integer-valued float `i` in `[0, 8)` (exact: a
-    /// permute on the x86 backends). Kernels use it to pick per-interval polynomial coefficients.
-    fn lookup8(table: &[f32; 8], index: Self) -> Self;
+    /// `table[i]` in each lane, `i` being `index` rounded to the nearest integer (ties to even),
+    /// for `index` in `[-0.5, 15.5)`; a NaN index reads entry 0. One permute on AVX-512 (its
+    /// conversion to an integer does the rounding), two and a blend on AVX2. Kernels use it to
+    /// pick per-interval polynomial coefficients.
+    fn lookup16(table: &[f32; 16], index: Self) -> Self;
 }
 
 /// An instruction-set path that kernels are instantiated for.

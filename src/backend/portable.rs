@@ -91,9 +91,9 @@ impl Vector for f32x8 {
         bytemuck::cast(biased)
     }
     #[inline(always)]
-    fn lookup8(table: &[f32; 8], index: f32x8) -> f32x8 {
-        // A NaN index reads entry 0, as the x86 permutes do.
-        f32x8::from(index.to_array().map(|i| table[i as usize]))
+    fn lookup16(table: &[f32; 16], index: f32x8) -> f32x8 {
+        // A NaN index reads entry 0 (`as` saturates NaN to 0), as the x86 permutes do.
+        f32x8::from(index.to_array().map(|i| table[i.round_ties_even() as usize]))
     }
     #[inline(always)]
     fn lt(self, rhs: f32x8) -> f32x8 {

@@ -40,8 +40,9 @@ impl Vector for f32 {
         f32::from_bits(((n as i32 + 127) << 23) as u32)
     }
     #[inline(always)]
-    fn lookup8(table: &[f32; 8], index: f32) -> f32 {
-        table[index as usize]
+    fn lookup16(table: &[f32; 16], index: f32) -> f32 {
+        // A NaN index reads entry 0 (`as` saturates NaN to 0), as the x86 permutes do.
+        table[index.round_ties_even() as usize]
     }
     #[inline(always)]
     fn lt(self, rhs: f32) -> bool {

@@ -52,8 +52,9 @@ impl Neg for F32x8 {
     type Output = F32x8;
     #[inline(always)]
     fn neg(self) -> F32x8 {
+        // −0 − x is how LLVM spells negation: it folds it into FMAs as vfmsub/vfnmadd.
         // Safety: AVX is present (module header).
-        F32x8(unsafe { _mm256_xor_ps(self.0, _mm256_set1_ps(-0.0)) })
+        F32x8(unsafe { _mm256_sub_ps(_mm256_set1_ps(-0.0), self.0) })
     }
 }
 
@@ -129,9 +130,16 @@ impl Vector for F32x8 {
         })
     }
     #[inline(always)]
-    fn lookup8(table: &[f32; 8], index: F32x8) -> F32x8 {
-        // Safety: AVX2 is present (module header); the load reads the 8 floats of `table`.
-        F32x8(unsafe { _mm256_permutevar8x32_ps(_mm256_loadu_ps(table.as_ptr()), _mm256_cvtps_epi32(index.0)) })
+    fn lookup16(table: &[f32; 16], index: F32x8) -> F32x8 {
+        // Each half of the table is permuted by the index's low three bits; bit 3, shifted into
+        // the sign position, chooses between them. A NaN index converts to 0x80000000: entry 0.
+        // Safety: AVX2 is present (module header); the two loads read the 16 floats of `table`.
+        F32x8(unsafe {
+            let i = _mm256_cvtps_epi32(index.0);
+            let low = _mm256_permutevar8x32_ps(_mm256_loadu_ps(table.as_ptr()), i);
+            let high = _mm256_permutevar8x32_ps(_mm256_loadu_ps(table.as_ptr().add(8)), i);
+            _mm256_blendv_ps(low, high, _mm256_castsi256_ps(_mm256_slli_epi32::<28>(i)))
+        })
     }
     #[inline(always)]
     fn max_keep_nan(self, lo: F32x8) -> F32x8 {
