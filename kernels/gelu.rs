@@ -10,7 +10,7 @@
 //!   Q(a) = ½·erfc(a/√2) = e^{−a²/2}·G(a): G is a degree-6 polynomial on each of 16 intervals
 //!   (width ½ below a = 3.75, then 1.45; `python3 tools/fit.py gelu`), its coefficients picked
 //!   per lane by one permute each ([`Vector::lookup16`]), its constant term a pair. −a²/2 is an
-//!   exact pair and e^{−a²/2} = 2ⁿ(1 + q) ([`exp_reduced_pair`]); then gelu(−a) = −a·Q(a) and
+//!   exact pair and e^{−a²/2} = 2ⁿ(1 + q + q_lo) ([`exp_reduced_pair`]); then gelu(−a) = −a·Q(a) and
 //!   gelu'(−a) = Q(a) − a·φ(a) = e^{−a²/2}·(G(a) − a/√(2π)) each round once before the scaling
 //!   by 2ⁿ, so the subnormal tail is as accurate as the rest. Method, `tanh`: a = k₁x + k₂x³ as
 //!   a pair (a rounded a would cost |a|·2⁻²⁴ in e^a), then [`times_logistic`] (forward) and
@@ -85,10 +85,10 @@ const K2_LO: f32 = (0.071_354_816_272_600_248_776_f64 - K2_HI as f64) as f32;
 const TANH_X_MAX: f32 = 20.0;
 
 impl Gelu {
-    /// For a = min(|x|, 15): G(a) as a pair `(g, g_lo)` and e^{−a²/2} = 2ⁿ·(1 + q), returned as
-    /// `(a, (g, g_lo), (q, n))`. Q(a) = ½·erfc(a/√2) is then 2ⁿ·(g + g·q + g_lo).
+    /// For a = min(|x|, 15): G(a) as a pair `(g, g_lo)` and e^{−a²/2} = 2ⁿ·(1 + q + q_lo), returned as
+    /// `(a, (g, g_lo), (q, q_lo, n))`. Q(a) = ½·erfc(a/√2) is then 2ⁿ·(g + g·q + g·q_lo + g_lo).
     #[inline(always)]
-    fn tail<V: Vector>(x: V) -> (V, (V, V), (V, V)) {
+    fn tail<V: Vector>(x: V) -> (V, (V, V), (V, V, V)) {
         let a = x.abs().min_keep_nan(V::splat(A_MAX));
         // `lookup16` rounds the index. A NaN lane gets a NaN index, which reads entry 0, and
         // stays NaN through a.
@@ -160,10 +160,10 @@ impl Kernel for Gelu {
             Approximate::None => {
                 // gelu(−a) = −a·Q(a) = 2ⁿ·(p + p·q + p_lo) with p + p_lo = −a·(g + g_lo): one
                 // rounding before the scaling, so a subnormal Q costs nothing.
-                let (a, (g, g_lo), (q, n)) = Self::tail(x);
+                let (a, (g, g_lo), (q, q_lo, n)) = Self::tail(x);
                 let p = -a * g;
                 let p_lo = (-a).mul_add(g_lo, (-a).mul_add(g, -p));
-                let at_minus_a = (p + p.mul_add(q, p_lo)).ldexp(n);
+                let at_minus_a = (p + p.mul_add(q, p.mul_add(q_lo, p_lo))).ldexp(n);
                 // gelu(x) = x + gelu(−x) for x ≥ 0 (Φ(x) = 1 − Q(x)); |gelu(−x)| < gelu(x),
                 // so nothing cancels. +inf stays +inf; gelu(−inf) is −0 and gelu(−0) = −0
                 // through the sign (x·Φ(x) has the sign of x). NaN fails `x >= 0`.
@@ -184,12 +184,12 @@ impl Kernel for Gelu {
             Approximate::None => {
                 // gelu'(−a) = Q(a) − a·φ(a) = 2ⁿ·(h + h·q + h_lo) with h + h_lo = G − a/√(2π),
                 // summed exactly (the two cross near a = 0.75, the derivative's zero).
-                let (a, (g, g_lo), (q, n)) = Self::tail(x);
+                let (a, (g, g_lo), (q, q_lo, n)) = Self::tail(x);
                 let slope = a * V::splat(INV_SQRT_2PI_HI);
                 let slope_lo = a.mul_add(V::splat(INV_SQRT_2PI_LO), a.mul_add(V::splat(INV_SQRT_2PI_HI), -slope));
                 let (h, h_lo) = two_sum(g, -slope);
                 let h_lo = h_lo + (g_lo - slope_lo);
-                let at_minus_a = (h + h.mul_add(q, h_lo)).ldexp(n);
+                let at_minus_a = (h + h.mul_add(q, h.mul_add(q_lo, h_lo))).ldexp(n);
                 // gelu'(x) = 1 − gelu'(−x): Φ(x) + Φ(−x) = 1 and the density terms cancel.
                 // gelu'(−a) ∈ (−0.13, 0.5], so 1 − it rounds once with nothing lost. NaN
                 // fails `x >= 0` and stays NaN.

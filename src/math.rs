@@ -69,19 +69,28 @@ fn expm1_reduced<V: Vector>(r: V) -> V {
 }
 
 /// The range reduction of e^{x + x_lo} for a pair argument whose low part is at most 2⁻¹⁸ or
-/// so: `(q, n)` with e^{x + x_lo} = 2ⁿ·(1 + q) to within 2⁻²⁵ relatively (one rounding of
-/// the reduced argument, one of q). No clamping: |x| ≤ 170 keeps n within what
+/// so: `(q, q_lo, n)` with e^{x + x_lo} = 2ⁿ·(1 + q + q_lo) to within about 2⁻²⁸ relatively —
+/// the reduced argument's rounding and q's are carried in q_lo, which a plain reduction would
+/// leave in the result (up to ≈ 0.6 ULP together). No clamping: |x| ≤ 170 keeps n within what
 /// [`Vector::ldexp`] takes. NaN passes through q.
 ///
 /// gelu uses it for e^{−a²/2}, with −a²/2 an exact pair: a rounded a² would cost a²·2⁻²⁵
 /// relatively, 50 ULP at a = 10.
 #[inline(always)]
-pub fn exp_reduced_pair<V: Vector>(x: V, x_lo: V) -> (V, V) {
+pub fn exp_reduced_pair<V: Vector>(x: V, x_lo: V) -> (V, V, V) {
     let n = (x * V::splat(LOG2_E)).round_ties_even();
-    // x − n·LN2_HI is exact (see `exp_reduced`); the two small terms are summed first, so the
-    // reduced argument rounds once.
-    let r = n.mul_add(V::splat(-LN2_HI), x) + n.mul_add(V::splat(-LN2_LO), x_lo);
-    (expm1_reduced(r), n)
+    // x − n·LN2_HI is exact (see `exp_reduced`); the small terms are summed first (their
+    // rounding is below 2⁻³⁰), then added with Dekker's sum. Where |r₁| < |small| the sum is
+    // below 0.07 and its rounding negligible anyway.
+    let r1 = n.mul_add(V::splat(-LN2_HI), x);
+    let small = n.mul_add(V::splat(-LN2_LO), x_lo);
+    let r = r1 + small;
+    let r_lo = small - (r - r1);
+    // eʳ − 1 = r + s, s = r²·P(r) ≤ r/2, summed exactly; e^{r + r_lo} = eʳ·(1 + r_lo).
+    let s = (r * r) * poly(r, &EXP_P);
+    let q = r + s;
+    let q_lo = r_lo.mul_add(q, ((r - q) + s) + r_lo);
+    (q, q_lo, n)
 }
 
 /// The range reduction of eˣ after clamping x to the range where it matters: `eˣ = 2ⁿ · (1 + q)`
