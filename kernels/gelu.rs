@@ -55,11 +55,12 @@ const DEGREE: usize = 6;
 /// k/2 below a = 3.75, where G curves most, then width 1/SLOPE up to a = 15.
 const SLOPE: f32 = 0.6875;
 const OFFSET: f32 = 4.921875;
-/// G(a) = Q(a)·e^{a²/2} = c₀ + t·P(t) on each interval, t = a − centre (exact: a is within a
-/// factor of two of the centre, or the centre is 0). `python3 tools/fit.py gelu` prints these
-/// tables, P's coefficients highest first, and the error of each interval's f32 evaluation.
 /// Interval centres.
 const CENTRE: [f32; 16] = [0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.4772725105285645, 5.931818008422852, 7.386363506317139, 8.840909004211426, 10.295454978942871, 11.75, 13.204545021057129, 14.659090995788574];
+/// G(a) = Q(a)·e^{a²/2} = c₀ + t·P(t) on each interval, t = a − centre (exact: a is within a
+/// factor of two of the centre, or the centre is 0): P's coefficients, highest first.
+/// `python3 tools/fit.py gelu` prints these tables and the error of each interval's f32
+/// evaluation.
 const G_P: [[f32; 16]; DEGREE] = [
     [0.0076053147204220295, 0.0031048650853335857, 0.0010223647113889456, 0.0003709021839313209, 0.00014670311065856367, 6.265448610065505e-05, 2.864252746803686e-05, 1.3907268112234306e-05, 4.0193749555328395e-06, 8.145607921505871e-07, 2.1490573942628544e-07, 6.892359749599564e-08, 2.564590495524044e-08, 1.0716513010322615e-08, 4.912841689019842e-09, 2.6518007789633202e-09],
     [-0.025678636506199837, -0.008813469670712948, -0.003200110048055649, -0.0012775860959663987, -0.0005545305320993066, -0.0002590311341919005, -0.00012904727191198617, -6.802681309636682e-05, -2.2899272153154016e-05, -5.648957085213624e-06, -1.7691905895844684e-06, -6.595617492166639e-07, -2.8040216193403467e-07, -1.319934028742864e-07, -6.737404589785001e-08, -3.652641922258226e-08],
@@ -158,7 +159,7 @@ impl Kernel for Gelu {
     fn forward<V: Vector>(&self, x: V) -> V {
         match self.approximate {
             Approximate::None => {
-                // gelu(−a) = −a·Q(a) = 2ⁿ·(p + p·q + p_lo) with p + p_lo = −a·(g + g_lo): one
+                // gelu(−a) = −a·Q(a) = 2ⁿ·(p + p·(q + q_lo) + p_lo), p + p_lo = −a·(g + g_lo): one
                 // rounding before the scaling, so a subnormal Q costs nothing.
                 let (a, (g, g_lo), (q, q_lo, n)) = Self::tail(x);
                 let p = -a * g;
@@ -182,7 +183,7 @@ impl Kernel for Gelu {
     fn derivative<V: Vector>(&self, x: V) -> V {
         match self.approximate {
             Approximate::None => {
-                // gelu'(−a) = Q(a) − a·φ(a) = 2ⁿ·(h + h·q + h_lo) with h + h_lo = G − a/√(2π),
+                // gelu'(−a) = Q(a) − a·φ(a) = 2ⁿ·(h + h·(q + q_lo) + h_lo), h + h_lo = G − a/√(2π),
                 // summed exactly (the two cross near a = 0.75, the derivative's zero).
                 let (a, (g, g_lo), (q, q_lo, n)) = Self::tail(x);
                 let slope = a * V::splat(INV_SQRT_2PI_HI);

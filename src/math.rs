@@ -304,7 +304,7 @@ pub fn sigmoid<V: Vector>(x_hi: V, x_lo: V) -> V {
     div_pair(n, n_lo, d, d_lo, recip_estimate_1_2(d))
 }
 
-/// e^{−|x + x_lo|} = 2ⁿ·(m + m_lo), m ∈ [0.7, 1] rounded once and its error kept, returned as
+/// e^{−|x + x_lo|} = 2ⁿ·(m + m_lo), m ∈ [0.7, 1.42] rounded once and its error kept, returned as
 /// `(m, m_lo, n, x ≥ 0)`: the exponential of [`logistic`] and [`times_logistic`].
 #[inline(always)]
 fn exp_neg_abs<V: Vector>(x: V, x_lo: Option<V>) -> (V, V, V, V::Mask) {

@@ -80,7 +80,8 @@ impl Neg for F32x16 {
     #[inline(always)]
     fn neg(self) -> F32x16 {
         // −0 − x is how LLVM spells negation: it folds it into FMAs as vfmsub/vfnmadd, which an
-        // integer xor of the sign bit would hide. (It still flips the sign of ±0 and NaN.)
+        // integer xor of the sign bit would hide. (−0 − x is −x for every x but NaN, whose sign
+        // SPEC leaves open.)
         // Safety: AVX-512F is present (module header).
         F32x16(unsafe { _mm512_sub_ps(_mm512_set1_ps(-0.0), self.0) })
     }
