@@ -265,10 +265,18 @@ pub fn recip_estimate_1_2<V: Vector>(h: V) -> V {
 /// is itself about an ULP, so its error is negligible.
 #[inline(always)]
 pub fn div_pair<V: Vector>(n_hi: V, n_lo: V, d_hi: V, d_lo: V, inv_d: V) -> V {
+    let (s, corrected) = quotient_and_corrected(n_hi, n_lo, d_hi, d_lo, inv_d);
+    // An infinite quotient has no meaningful residual (inf − inf): keep it as it is.
+    V::select(s.abs().lt(V::splat(f32::INFINITY)), corrected, s)
+}
+
+/// The rounded quotient s = n_hi / d_hi and s corrected by the exact residual and the low parts:
+/// the work of [`div_pair`], for callers whose quotient is known to be finite.
+#[inline(always)]
+fn quotient_and_corrected<V: Vector>(n_hi: V, n_lo: V, d_hi: V, d_lo: V, inv_d: V) -> (V, V) {
     let s = n_hi / d_hi;
     let residual = (-s).mul_add(d_lo, (-s).mul_add(d_hi, n_hi) + n_lo);
-    // An infinite quotient has no meaningful residual (inf − inf): keep it as it is.
-    V::select(s.abs().lt(V::splat(f32::INFINITY)), residual.mul_add(inv_d, s), s)
+    (s, residual.mul_add(inv_d, s))
 }
 
 /// `a + b` as an unevaluated sum when |a| ≥ |b| (Dekker's FastTwoSum).
@@ -326,13 +334,11 @@ fn exp_neg_abs<V: Vector>(x: V, x_lo: Option<V>) -> (V, V, V, V::Mask) {
     }
 }
 
-/// `(n + n_lo)/(d + d_lo)` for d ∈ [1, 2] and a finite quotient: the rounded quotient corrected
-/// by its exact residual (one FMA recovers n − s·d exactly), so the result rounds about once.
+/// `(n + n_lo)/(d + d_lo)` for d ∈ [1, 2] and a finite quotient, rounded about once: [`div_pair`]
+/// without its guard for an infinite quotient.
 #[inline(always)]
 fn corrected_quotient<V: Vector>(n: V, n_lo: V, d: V, d_lo: V) -> V {
-    let s = n / d;
-    let residual = (-s).mul_add(d_lo, (-s).mul_add(d, n) + n_lo);
-    residual.mul_add(recip_estimate_1_2(d), s)
+    quotient_and_corrected(n, n_lo, d, d_lo, recip_estimate_1_2(d)).1
 }
 
 /// σ(x) = 1/(1 + e^{−x}) with one exponential and one corrected division: the σ forward.
