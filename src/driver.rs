@@ -217,9 +217,9 @@ fn store_tail<V: Vector>(v: V, dst: &mut [f32]) {
 
 // The loops below take two vectors per step: two independent evaluations give the out-of-order
 // core more to overlap than one long dependency chain (σ, tanh and elu gained 4–8 % in cache on
-// Zen 4; gelu, short of registers, neither gained nor lost beyond the noise). Results do not
-// change: each vector is the same kernel call, and what is left over is at most one whole
-// vector plus the padded tail.
+// Zen 4; gelu's former degree-10 kernel, short of registers, neither gained nor lost beyond the
+// noise; the current one was not measured both ways). Results do not change: each vector is the
+// same kernel call, and what is left over is at most one whole vector plus the padded tail.
 
 #[inline(always)]
 fn map1<V: Vector, F: Unary<V>>(x: &[f32], out: &mut [f32], f: F) {
