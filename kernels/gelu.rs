@@ -36,11 +36,11 @@ pub enum Approximate {
 /// Gaussian error linear unit: `x·Φ(x)`, or its tanh approximation.
 ///
 /// ```
-/// use actkern::{Apply, Gelu, gelu::Approximate};
+/// use actkern::{Apply, Gelu, GeluApproximate};
 /// let mut y = [0.0f32; 3];
 /// Gelu::default().forward(&[-1.0, 0.0, 1.0], &mut y);
 /// assert!((y[2] - 0.841_344_7).abs() < 1e-7 && (y[0] + 0.158_655_26).abs() < 1e-7);
-/// Gelu { approximate: Approximate::Tanh }.forward(&[-1.0, 0.0, 1.0], &mut y);
+/// Gelu { approximate: GeluApproximate::Tanh }.forward(&[-1.0, 0.0, 1.0], &mut y);
 /// assert!((y[2] - 0.841_192).abs() < 1e-6);
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq)]

@@ -29,16 +29,23 @@ pub struct FromOutputError {
     pub activation: String,
 }
 
-impl fmt::Display for FromOutputError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
+impl FromOutputError {
+    /// Why, without advice on what to call instead (which depends on the interface: the CLI
+    /// says `--backward DY`, Rust code [`Apply::backward`]).
+    pub fn reason(&self) -> String {
+        format!(
             "`{}` has no backward from the output: f'(x) cannot be recovered from y = f(x) \
              (supported: tanh, sigmoid, relu, relu6, hardtanh, hardsigmoid, elu and celu with \
-             alpha > 0, selu, leaky_relu with negative_slope > 0, softplus with threshold >= 17.4, softsign, logsigmoid, \
-             hardshrink and softshrink with lambd >= 0); use backward(x, dy, dx)",
+             alpha > 0, selu, leaky_relu with negative_slope > 0, softplus with threshold >= \
+             17.4, softsign, logsigmoid, hardshrink and softshrink with lambd >= 0)",
             self.activation
         )
+    }
+}
+
+impl fmt::Display for FromOutputError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}; use backward(x, dy, dx) with the input x", self.reason())
     }
 }
 
@@ -174,21 +181,100 @@ impl KernelVisitor<Result<(), FromOutputError>> for RunJob<'_> {
     }
 }
 
-impl<K: Kernel> Apply for K {
+/// A borrowed activation applies like the activation itself, so `Serial(&act)` and generic
+/// code taking `impl Apply` accept a reference.
+///
+/// ```
+/// use actkern::{Activation, Apply, Serial};
+/// let act: Activation = "gelu".parse().unwrap();
+/// let mut y = [0.0f32; 2];
+/// Serial(&act).forward(&[0.0, 1.0], &mut y);
+/// assert_eq!(y[0], 0.0);
+/// ```
+impl<A: Apply + ?Sized> Apply for &A {
     fn visit<R>(&self, visitor: impl KernelVisitor<R>) -> R {
-        visitor.visit(self)
+        (**self).visit(visitor)
+    }
+    fn allows_threads(&self) -> bool {
+        (**self).allows_threads()
     }
 }
 
-/// Runs the wrapped activation on the calling thread only, whatever the buffer length: for
-/// engines that bring their own threads.
+/// A boxed activation applies like the activation itself.
+impl<A: Apply + ?Sized> Apply for Box<A> {
+    fn visit<R>(&self, visitor: impl KernelVisitor<R>) -> R {
+        (**self).visit(visitor)
+    }
+    fn allows_threads(&self) -> bool {
+        (**self).allows_threads()
+    }
+}
+
+/// Applies a [`Kernel`] written outside actkern (actkern's own kernels implement [`Apply`]
+/// directly). A blanket `impl Apply for K: Kernel` would keep `&A` and `Box<A>` from
+/// implementing [`Apply`], so kernels of other crates are wrapped instead.
 ///
 /// ```
-/// use actkern::{Apply, Serial, Sigmoid};
+/// use actkern::{Apply, Custom, Kernel, ParamValue, Vector};
+///
+/// /// f(x) = 2x.
+/// #[derive(Clone, Copy, Debug, PartialEq)]
+/// struct Double;
+///
+/// impl Kernel for Double {
+///     const NAME: &'static str = "double";
+///     const FORMULA: &'static str = "2x; f'(x) = 2";
+///     const EXAMPLES: &'static [&'static str] = &[];
+///     fn from_params(_: &[ParamValue]) -> Result<Self, String> { Ok(Double) }
+///     fn params(&self) -> Vec<ParamValue> { Vec::new() }
+///     fn forward<V: Vector>(&self, x: V) -> V { x + x }
+///     fn derivative<V: Vector>(&self, x: V) -> V { x * V::splat(0.0) + V::splat(2.0) }
+///     fn reference_forward(&self, x: f64) -> f64 { 2.0 * x }
+///     fn reference_derivative(&self, _: f64) -> f64 { 2.0 }
+/// }
+///
+/// let mut y = [0.0f32; 3];
+/// Custom(Double).forward(&[1.0, -2.0, 0.5], &mut y);
+/// assert_eq!(y, [2.0, -4.0, 1.0]);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Custom<K>(pub K);
+
+impl<K: Kernel> Apply for Custom<K> {
+    fn visit<R>(&self, visitor: impl KernelVisitor<R>) -> R {
+        visitor.visit(&self.0)
+    }
+}
+
+/// Every kernel of `kernels/` implements [`Apply`] itself.
+macro_rules! impl_apply_for_kernels {
+    ($($module:ident :: $ty:ident),* $(,)?) => {
+        $(
+            impl Apply for crate::kernels::$module::$ty {
+                fn visit<R>(&self, visitor: impl KernelVisitor<R>) -> R {
+                    visitor.visit(self)
+                }
+            }
+        )*
+    };
+}
+
+for_each_kernel!(impl_apply_for_kernels);
+
+/// Runs the wrapped activation on the calling thread only, whatever the buffer length: for
+/// engines that bring their own threads. It wraps anything that implements [`Apply`]: a typed
+/// kernel, an [`Activation`](crate::Activation), or a reference to either.
+///
+/// ```
+/// use actkern::{Activation, Apply, Serial, Sigmoid};
 /// let x = vec![0.0f32; 1 << 20];
 /// let mut y = vec![0.0f32; 1 << 20];
 /// Serial(Sigmoid).forward(&x, &mut y); // never touches rayon
 /// assert!(y.iter().all(|&v| v == 0.5));
+///
+/// let act: Activation = "sigmoid".parse().unwrap();
+/// Serial(&act).forward(&x, &mut y); // borrowed: `act` stays usable
+/// assert_eq!(act.name(), "sigmoid");
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Serial<A>(pub A);

@@ -1,8 +1,8 @@
 //! # actkern
 //!
 //! SIMD-vectorized neural-network activation functions and their gradients over `f32` slices,
-//! following PyTorch's CPU semantics (see `SPEC.md` in the repository for every formula, value
-//! at a kink, special-value rule and accuracy bound).
+//! following PyTorch's CPU semantics (see `SPEC.md` beside the repository for every formula,
+//! value at a kink, special-value rule and accuracy bound).
 //!
 //! Every activation is written once, in its own file under `kernels/`, as loop-free functions of
 //! a [`Vector`]; the same source is instantiated for AVX-512, AVX2+FMA, portable `wide::f32x8`
@@ -32,7 +32,8 @@
 #![deny(missing_docs)]
 #![deny(unsafe_code)]
 
-/// One module per file of `kernels/`, each holding one activation's kernel type.
+/// One module per file of `kernels/`, each holding one activation's kernel type (every type is
+/// also at the crate root: `actkern::Gelu`).
 #[macro_use]
 pub mod kernels {
     include!(concat!(env!("OUT_DIR"), "/kernels.rs"));
@@ -43,9 +44,6 @@ mod activation;
 mod apply;
 #[allow(unsafe_code)]
 mod backend;
-/// The C ABI of `libactkern.a` / `libactkern.so` (`include/actkern.h`); nothing in it is Rust API.
-#[allow(unsafe_code)]
-mod capi;
 mod driver;
 pub mod kernel;
 pub mod math;
@@ -53,9 +51,17 @@ pub mod reference;
 mod spec;
 
 pub use activation::{ACTIVATIONS, Activation, ActivationInfo};
-pub use apply::{Apply, FromOutputError, KernelVisitor, Serial};
+pub use apply::{Apply, Custom, FromOutputError, KernelVisitor, Serial};
 pub use backend::{Backend, BackendError, Vector, backend, set_backend, with_backend};
 pub use driver::PARALLEL_THRESHOLD;
 pub use kernel::{Kernel, Param, ParamKind, ParamValue, Range};
-pub use kernels::*;
+// The typed kernels by name (`actkern::Gelu`, `actkern::Tanh`, ...), documented at the root.
+include!(concat!(env!("OUT_DIR"), "/exports.rs"));
+/// Which formula [`Gelu`] computes: exact or its tanh approximation.
+pub use kernels::gelu::Approximate as GeluApproximate;
 pub use spec::ParseError;
+
+/// The README's Rust program, compiled and run as a doc-test so that it works as pasted.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

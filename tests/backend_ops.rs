@@ -6,7 +6,7 @@
 //! Each operation is wrapped in a test-only `Kernel` whose `backward(x, dy)` applies it to two
 //! buffers, so it runs through the real driver on each backend.
 
-use actkern::{Apply, Backend, Kernel, ParamValue, Serial, Vector, with_backend};
+use actkern::{Apply, Backend, Custom, Kernel, ParamValue, Serial, Vector, with_backend};
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt, SeedableRng};
 
@@ -80,9 +80,9 @@ fn run_everywhere(op: Op, a: &[f32], b: &[f32]) -> Vec<(Backend, Vec<f32>)> {
     let mut results = Vec::new();
     for backend in Backend::available() {
         let mut out = vec![0.0f32; a.len()];
-        with_backend(backend, || Serial(op).backward(a, b, &mut out)).expect("available backend");
+        with_backend(backend, || Serial(Custom(op)).backward(a, b, &mut out)).expect("available backend");
         let mut parallel = vec![0.0f32; a.len()];
-        with_backend(backend, || Apply::backward(&op, a, b, &mut parallel)).expect("available backend");
+        with_backend(backend, || Custom(op).backward(a, b, &mut parallel)).expect("available backend");
         assert_same_bits(&out, &parallel, &format!("{op:?} serial vs parallel on {backend}"));
         results.push((backend, out));
     }

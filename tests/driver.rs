@@ -219,7 +219,7 @@ fn typed_kernels_agree_with_activation() {
     impl KernelVisitor<Option<Vec<f32>>> for Typed<'_> {
         fn visit<K: Kernel>(self, kernel: &K) -> Option<Vec<f32>> {
             let mut out = vec![0.0; self.x.len()];
-            call(kernel, self.method, self.x, self.dy, &mut out).then_some(out)
+            call(&actkern::Custom(*kernel), self.method, self.x, self.dy, &mut out).then_some(out)
         }
     }
     let mut failures = Failures::default();

@@ -13,7 +13,7 @@ use tempfile::TempDir;
 const BIN: &str = env!("CARGO_BIN_EXE_actkern");
 const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data");
 
-/// The binary's chunk: 2^20 elements (`src/cli/apply.rs`).
+/// The binary's chunk: 2^20 elements (`cli/src/apply.rs`).
 const CHUNK: usize = 1 << 20;
 
 fn actkern(args: &[&str]) -> Output {
@@ -597,10 +597,50 @@ fn bad_cases() -> Vec<Bad> {
             words: vec!["hardtanh"],
         },
         Bad {
-            name: "unknown extension",
+            name: "unknown input extension",
             files: vec![("x.dat", data24.clone())],
             args: s(&["apply", "relu", "x.dat", "out.f32"]),
-            words: vec!["--format"],
+            words: vec!["INPUT `x.dat`", "--input-format npy|raw"],
+        },
+        Bad {
+            name: "unknown output extension",
+            files: vec![("x.f32", data24.clone())],
+            args: s(&["apply", "relu", "x.f32", "out.csv"]),
+            words: vec!["OUTPUT `out.csv`", "--format npy|raw"],
+        },
+        Bad {
+            name: "standard input without a format",
+            files: vec![("x.f32", data24.clone())],
+            args: s(&["apply", "relu", "-", "out.f32"]),
+            words: vec!["standard input", "--input-format"],
+        },
+        Bad {
+            name: "INPUT and DY both standard input",
+            files: vec![],
+            args: s(&[
+                "apply",
+                "relu",
+                "-",
+                "out.f32",
+                "--backward",
+                "-",
+                "--input-format",
+                "raw",
+            ]),
+            words: vec!["standard input"],
+        },
+        Bad {
+            name: "backward from the output that the output cannot give, in CLI words",
+            files: vec![("x.f32", data24.clone()), ("dy.f32", data24.clone())],
+            args: s(&[
+                "apply",
+                "hardswish",
+                "x.f32",
+                "out.f32",
+                "--backward-from-output",
+                "dy.f32",
+            ]),
+            words: vec!["hardswish", "--backward DY"],
         },
         Bad {
             name: "unknown backend",
@@ -738,7 +778,7 @@ fn streams_from_a_pipe() {
     let out = dir.path().join("y.f32");
     let run = |data: Vec<u8>, extra: &[&str]| {
         let mut child = Command::new(BIN)
-            .args(["apply", "sigmoid", "/dev/stdin", p(&out), "--format", "raw"])
+            .args(["apply", "sigmoid", "-", p(&out), "--input-format", "raw"])
             .args(extra)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -770,6 +810,239 @@ fn streams_from_a_pipe() {
     assert_eq!(failed.status.code(), Some(2));
     assert!(stderr(&failed).contains("multiple of 4"), "{}", stderr(&failed));
     assert_eq!(leftovers(dir.path(), &[]), Vec::<PathBuf>::new());
+}
+
+/// Every entry under `dir`, with what a change would alter: its kind, a link's target, a
+/// file's permissions, modification time and contents.
+fn snapshot(dir: &Path) -> std::collections::BTreeMap<PathBuf, String> {
+    use std::hash::{Hash, Hasher};
+    let mut out = std::collections::BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            let meta = fs::symlink_metadata(&path).unwrap();
+            let kind = meta.file_type();
+            let what = if kind.is_symlink() {
+                format!("link -> {}", fs::read_link(&path).unwrap().display())
+            } else if kind.is_dir() {
+                stack.push(path.clone());
+                "dir".to_string()
+            } else if kind.is_file() {
+                let mut h = std::collections::hash_map::DefaultHasher::new();
+                fs::read(&path).unwrap().hash(&mut h);
+                format!(
+                    "file {:?} {:?} {:x}",
+                    meta.permissions(),
+                    meta.modified().unwrap(),
+                    h.finish()
+                )
+            } else {
+                format!("{kind:?}")
+            };
+            out.insert(path, what);
+        }
+    }
+    out
+}
+
+/// Asserts that between two snapshots only `changed` (created or rewritten) differs.
+#[track_caller]
+fn assert_only_changed(
+    before: &std::collections::BTreeMap<PathBuf, String>,
+    after: &std::collections::BTreeMap<PathBuf, String>,
+    changed: &[&Path],
+) {
+    let keys: std::collections::BTreeSet<&PathBuf> = before.keys().chain(after.keys()).collect();
+    for k in keys {
+        if changed.contains(&k.as_path()) {
+            continue;
+        }
+        assert_eq!(before.get(k), after.get(k), "`{}` changed", k.display());
+    }
+}
+
+/// What `apply tanh` writes for `x`, as the bytes of a .npy or a raw file.
+fn tanh_bytes(x: &[f32], npy: bool) -> Vec<u8> {
+    let mut y = vec![0.0; x.len()];
+    "tanh".parse::<Activation>().unwrap().forward(x, &mut y);
+    if npy {
+        npy_with(
+            &format!("{{'descr': '<f4', 'fortran_order': False, 'shape': ({},), }}", x.len()),
+            &to_bytes(&y),
+        )
+    } else {
+        to_bytes(&y)
+    }
+}
+
+/// `--format` decides the output's format, else OUTPUT's extension; `--input-format` the
+/// input's, else its extension.
+#[test]
+fn the_output_format_follows_the_flag_then_the_extension() {
+    let dir = TempDir::new().unwrap();
+    let x = inputs(1000 + 7);
+    let npy_in = dir.path().join("in.npy");
+    fs::write(
+        &npy_in,
+        npy_with(
+            "{'descr': '<f4', 'fortran_order': False, 'shape': (1007,), }",
+            &to_bytes(&x),
+        ),
+    )
+    .unwrap();
+    let raw_in = dir.path().join("in.f32");
+    fs::write(&raw_in, to_bytes(&x)).unwrap();
+    let txt_in = dir.path().join("in.txt");
+    fs::write(&txt_in, to_bytes(&x)).unwrap();
+    let d = |name: &str| dir.path().join(name);
+    let cases: &[(&Path, &str, &[&str], bool)] = &[
+        // (input, output, flags, npy output?)
+        (&npy_in, "a.txt", &["--format", "raw"], false),
+        (&npy_in, "b.f32", &[], false),
+        (&npy_in, "c.npy", &[], true),
+        (&raw_in, "d.npy", &[], true),
+        (&raw_in, "e.txt", &["--format", "npy"], true),
+        (&raw_in, "f.npy", &["--format", "raw"], false),
+        (&npy_in, "g.bin", &["--format", "npy"], true),
+        (&txt_in, "h.npy", &["--input-format", "raw"], true),
+        (&npy_in, "i.raw", &["--input-format", "npy"], false),
+    ];
+    for (input, output, flags, npy) in cases {
+        let out = d(output);
+        let mut args = vec!["apply", "tanh", p(input), p(&out)];
+        args.extend_from_slice(flags);
+        assert_ok(&actkern(&args));
+        assert_eq!(fs::read(&out).unwrap(), tanh_bytes(&x, *npy), "{output} {flags:?}");
+    }
+}
+
+/// `-` is standard output (and standard input); the format of standard output is `--format`'s
+/// or the input's.
+#[test]
+fn dash_is_standard_output_and_input() {
+    let dir = TempDir::new().unwrap();
+    let x = inputs(CHUNK + 999);
+    let npy_in = dir.path().join("in.npy");
+    let header = format!("{{'descr': '<f4', 'fortran_order': False, 'shape': ({},), }}", x.len());
+    fs::write(&npy_in, npy_with(&header, &to_bytes(&x))).unwrap();
+    let before = snapshot(dir.path());
+    for (flags, npy) in [
+        (&[][..], true),
+        (&["--format", "raw"][..], false),
+        (&["--format", "npy"][..], true),
+    ] {
+        let mut args = vec!["apply", "tanh", p(&npy_in), "-"];
+        args.extend_from_slice(flags);
+        let run = Command::new(BIN).args(&args).current_dir(dir.path()).output().unwrap();
+        assert!(run.status.success(), "{}", stderr(&run));
+        assert!(run.stdout == tanh_bytes(&x, npy), "{flags:?}: standard output");
+    }
+    assert_only_changed(&before, &snapshot(dir.path()), &[]);
+    assert!(!dir.path().join("-").exists(), "a file named `-`");
+
+    // Standard input to standard output, raw, through pipes.
+    let mut child = Command::new(BIN)
+        .args(["apply", "tanh", "-", "-", "--input-format", "raw"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let data = to_bytes(&x);
+    let writer = std::thread::spawn(move || stdin.write_all(&data));
+    let run = child.wait_with_output().unwrap();
+    writer.join().unwrap().unwrap();
+    assert!(run.status.success(), "{}", stderr(&run));
+    assert!(run.stdout == tanh_bytes(&x, false), "stdin to stdout");
+}
+
+/// An OUTPUT that is a FIFO is written as a stream for the process reading it, and stays a
+/// FIFO; nothing else in the directory changes.
+#[cfg(unix)]
+#[test]
+fn a_fifo_output_is_streamed_to_its_reader() {
+    let dir = TempDir::new().unwrap();
+    let x = inputs(2 * CHUNK + 5);
+    let input = dir.path().join("in.npy");
+    let header = format!("{{'descr': '<f4', 'fortran_order': False, 'shape': ({},), }}", x.len());
+    fs::write(&input, npy_with(&header, &to_bytes(&x))).unwrap();
+    let fifo = dir.path().join("out.pipe");
+    if !Command::new("mkfifo").arg(&fifo).status().is_ok_and(|s| s.success()) {
+        eprintln!("SKIPPED a_fifo_output_is_streamed_to_its_reader: mkfifo failed");
+        return;
+    }
+    let before = snapshot(dir.path());
+    // Another process reads the FIFO to its end.
+    let reader = Command::new("cat").arg(&fifo).stdout(Stdio::piped()).spawn().unwrap();
+    // Collected while the binary writes: a full pipe would stop `cat`, and then the binary.
+    let read = std::thread::spawn(move || reader.wait_with_output().unwrap());
+    let run = actkern(&["apply", "tanh", p(&input), p(&fifo)]);
+    let read = read.join().unwrap();
+    assert_ok(&run);
+    // No extension: the input's format, .npy.
+    assert!(read.stdout == tanh_bytes(&x, true), "what the reader got");
+    use std::os::unix::fs::FileTypeExt;
+    assert!(
+        fs::symlink_metadata(&fifo).unwrap().file_type().is_fifo(),
+        "still a FIFO"
+    );
+    assert_only_changed(&before, &snapshot(dir.path()), &[]);
+}
+
+/// A link to this process's standard output (as `/dev/stdout` is) is written through, never
+/// replaced by a file: the data reaches the pipe and the link stays.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_link_to_standard_output_is_written_through() {
+    let dir = TempDir::new().unwrap();
+    let x = inputs(CHUNK + 3);
+    let input = dir.path().join("in.f32");
+    fs::write(&input, to_bytes(&x)).unwrap();
+    let link = dir.path().join("my-stdout");
+    std::os::unix::fs::symlink("/proc/self/fd/1", &link).unwrap();
+    let before = snapshot(dir.path());
+    for output in [p(&link), "/dev/fd/1", "/dev/stdout"] {
+        let run = actkern(&["apply", "tanh", p(&input), output]);
+        assert!(run.status.success(), "{output}: {}", stderr(&run));
+        assert!(run.stdout == tanh_bytes(&x, false), "{output}: standard output");
+    }
+    assert_only_changed(&before, &snapshot(dir.path()), &[]);
+    assert!(fs::symlink_metadata("/dev/stdout").is_ok_and(|m| !m.file_type().is_file()));
+}
+
+/// A symbolic link OUTPUT (also a dangling one) is written through to its target, all or
+/// nothing; the link stays and nothing else changes.
+#[cfg(unix)]
+#[test]
+fn a_symlink_output_is_written_through_to_its_target() {
+    let dir = TempDir::new().unwrap();
+    let x = inputs(4321);
+    let input = dir.path().join("in.f32");
+    fs::write(&input, to_bytes(&x)).unwrap();
+    let sub = dir.path().join("sub");
+    fs::create_dir(&sub).unwrap();
+    let target = sub.join("real.f32");
+    fs::write(&target, b"previous").unwrap();
+    let link = dir.path().join("link.f32");
+    std::os::unix::fs::symlink("sub/real.f32", &link).unwrap();
+    // A chain, ending in a file that does not exist yet.
+    let fresh = sub.join("fresh.f32");
+    let dangling = sub.join("dangling.f32");
+    std::os::unix::fs::symlink("fresh.f32", &dangling).unwrap();
+    let chain = dir.path().join("chain.f32");
+    std::os::unix::fs::symlink("sub/dangling.f32", &chain).unwrap();
+    for (output, written) in [(&link, &target), (&chain, &fresh)] {
+        let before = snapshot(dir.path());
+        assert_ok(&actkern(&["apply", "tanh", p(&input), p(output)]));
+        assert_eq!(fs::read(written).unwrap(), tanh_bytes(&x, false));
+        assert!(
+            fs::symlink_metadata(output).unwrap().file_type().is_symlink(),
+            "the link stays"
+        );
+        assert_only_changed(&before, &snapshot(dir.path()), &[written]);
+    }
 }
 
 /// A write that fails midway (here: the file-size limit, `ulimit -f`, with SIGXFSZ ignored so
@@ -812,7 +1085,7 @@ fn interrupt_leaves_no_partial_output() {
         }
         let out = dir.path().join("out.f32");
         let mut child = Command::new(BIN)
-            .args(["apply", "relu", p(&fifo), p(&out), "--format", "raw"])
+            .args(["apply", "relu", p(&fifo), p(&out), "--input-format", "raw"])
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
@@ -929,7 +1202,7 @@ fn list_shows_every_activation() {
 }
 
 #[test]
-fn plot_draws_an_svg() {
+fn plot_draws_an_svg_or_a_png() {
     let dir = TempDir::new().unwrap();
     for spec in ["hardshrink", "elu(alpha=0.5)", "tanh"] {
         let out = dir.path().join("plot.svg");
@@ -957,7 +1230,28 @@ fn plot_draws_an_svg() {
     assert_eq!(count(&joined), 2, "tanh: f and f', each in one piece");
     assert_eq!(count(&out), 6, "hardshrink: f and f', each in three pieces");
 
+    // The extension chooses the format: a PNG image, decodable, of the plot's size.
+    let png = dir.path().join("plot.png");
+    assert_ok(&actkern(&["plot", "silu", "-o", p(&png)]));
+    let bytes = fs::read(&png).unwrap();
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "PNG signature");
+    assert_eq!(&bytes[12..16], b"IHDR");
+    let (w, h) = (
+        u32::from_be_bytes(bytes[16..20].try_into().unwrap()),
+        u32::from_be_bytes(bytes[20..24].try_into().unwrap()),
+    );
+    assert_eq!((w, h), (720, 450));
+    // Not a blank image: the curves, text and grid use many distinct colours.
+    let decoder = png::Decoder::new(std::io::Cursor::new(bytes));
+    let mut reader = decoder.read_info().unwrap();
+    let mut pixels = vec![0; reader.output_buffer_size().unwrap()];
+    reader.next_frame(&mut pixels).unwrap();
+    let colours: std::collections::HashSet<&[u8]> = pixels.chunks_exact(3).collect();
+    assert!(colours.len() > 20, "{} colours", colours.len());
+
     for (args, word) in [
+        (vec!["plot", "tanh", "-o", "x.jpg"], ".svg or .png"),
+        (vec!["plot", "tanh", "-o", "x"], ".svg or .png"),
         (vec!["plot", "tanh", "-o", "x.svg", "--range", "4:-4"], "--range"),
         (vec!["plot", "tanh", "-o", "x.svg", "--range", "a:b"], "--range"),
         (vec!["plot", "tanhh", "-o", "x.svg"], "did you mean `tanh`"),
@@ -965,7 +1259,9 @@ fn plot_draws_an_svg() {
         let run = Command::new(BIN).args(&args).current_dir(dir.path()).output().unwrap();
         assert_eq!(run.status.code(), Some(2));
         assert!(stderr(&run).contains(word), "{}", stderr(&run));
-        assert!(!dir.path().join("x.svg").exists());
+        for name in ["x.svg", "x.jpg", "x"] {
+            assert!(!dir.path().join(name).exists());
+        }
     }
 }
 

@@ -1,10 +1,13 @@
-//! `actkern plot`: f and f' of an activation, computed by the library, drawn as an SVG.
+//! `actkern plot`: f and f' of an activation, computed by the library, drawn as an SVG or a
+//! PNG (chosen by the file's extension).
 
 use super::output::{self, AtomicOutput};
 use super::{CliError, PlotArgs, install_interrupt_handler, parse_spec};
 use actkern::{Activation, Apply};
+use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::io::Write;
+use std::path::Path;
 
 /// Samples across the range: about two per horizontal pixel of the plot area.
 const SAMPLES: usize = 1201;
@@ -12,18 +15,88 @@ const SIZE: (u32, u32) = (720, 450);
 const F_COLOR: RGBColor = RGBColor(31, 119, 180);
 const D_COLOR: RGBColor = RGBColor(214, 39, 40);
 
+/// The two image formats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ImageFormat {
+    Svg,
+    Png,
+}
+
+impl ImageFormat {
+    /// The format `path`'s extension names, or an error that lists the ones there are.
+    fn of(path: &Path) -> Result<ImageFormat, CliError> {
+        let ext = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
+        match ext.as_deref() {
+            Some("svg") => Ok(ImageFormat::Svg),
+            Some("png") => Ok(ImageFormat::Png),
+            _ => Err(CliError::input(format!(
+                "--output `{}`: the extension must be .svg or .png (it chooses the image format)",
+                path.display()
+            ))),
+        }
+    }
+}
+
 /// Runs `actkern plot`.
 pub fn run(args: &PlotArgs) -> Result<(), CliError> {
+    let format = ImageFormat::of(&args.output)?;
     let act = parse_spec(&args.spec)?;
     let (lo, hi) = parse_range(&args.range)?;
-    let svg = draw(&act, lo, hi)?;
+    let bytes = match format {
+        ImageFormat::Svg => svg(&act, lo, hi)?.into_bytes(),
+        ImageFormat::Png => png(&act, lo, hi)?,
+    };
     let dest = output::resolve(&args.output)?;
-    install_interrupt_handler()?;
+    install_interrupt_handler(false)?;
     let mut out = AtomicOutput::create(&dest)?;
     out.file()
-        .write_all(svg.as_bytes())
+        .write_all(&bytes)
         .map_err(|e| CliError::failure(format!("cannot write `{}`: {e}", out.path().display())))?;
     out.commit()
+}
+
+fn draw_error(e: impl std::fmt::Display) -> CliError {
+    CliError::failure(format!("cannot draw the plot: {e}"))
+}
+
+/// Makes the built-in font the one plotters measures and draws "sans-serif" with.
+fn register_font() -> Result<(), CliError> {
+    plotters::style::register_font("sans-serif", FontStyle::Normal, dejavu::sans::regular())
+        .map_err(|_| draw_error("the built-in font does not load"))
+}
+
+/// The plot as an SVG document.
+fn svg(act: &Activation, lo: f32, hi: f32) -> Result<String, CliError> {
+    register_font()?;
+    let mut text = String::new();
+    draw(
+        SVGBackend::with_string(&mut text, SIZE).into_drawing_area(),
+        act,
+        lo,
+        hi,
+    )?;
+    Ok(text)
+}
+
+/// The plot as a PNG file's bytes.
+fn png(act: &Activation, lo: f32, hi: f32) -> Result<Vec<u8>, CliError> {
+    register_font()?;
+    let mut rgb = vec![0u8; SIZE.0 as usize * SIZE.1 as usize * 3];
+    draw(
+        BitMapBackend::with_buffer(&mut rgb, SIZE).into_drawing_area(),
+        act,
+        lo,
+        hi,
+    )?;
+    let mut bytes = Vec::new();
+    let mut encoder = ::png::Encoder::new(&mut bytes, SIZE.0, SIZE.1);
+    encoder.set_color(::png::ColorType::Rgb);
+    encoder.set_depth(::png::BitDepth::Eight);
+    encoder
+        .write_header()
+        .and_then(|mut w| w.write_image_data(&rgb))
+        .map_err(draw_error)?;
+    Ok(bytes)
 }
 
 /// `-6:6` → (-6, 6).
@@ -69,7 +142,8 @@ fn pieces(xs: &[f32], ys: &[f32], y_span: f32) -> Vec<Vec<(f32, f32)>> {
     out
 }
 
-fn draw(act: &Activation, lo: f32, hi: f32) -> Result<String, CliError> {
+/// Draws f and f' on `root`.
+fn draw<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, act: &Activation, lo: f32, hi: f32) -> Result<(), CliError> {
     let xs: Vec<f32> = (0..SAMPLES)
         .map(|i| lo + (hi - lo) * i as f32 / (SAMPLES - 1) as f32)
         .collect();
@@ -87,10 +161,8 @@ fn draw(act: &Activation, lo: f32, hi: f32) -> Result<String, CliError> {
     let span = ymax - ymin;
     let (ymin, ymax) = (ymin - 0.06 * span, ymax + 0.06 * span);
 
-    let mut svg = String::new();
-    let err = |e: String| CliError::failure(format!("cannot draw the plot: {e}"));
+    let err = |e: String| draw_error(e);
     {
-        let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
         root.fill(&WHITE).map_err(|e| err(e.to_string()))?;
         let mut chart = ChartBuilder::on(&root)
             .caption(act.to_string(), ("sans-serif", 22))
@@ -142,7 +214,7 @@ fn draw(act: &Activation, lo: f32, hi: f32) -> Result<String, CliError> {
             .map_err(|e| err(e.to_string()))?;
         root.present().map_err(|e| err(e.to_string()))?;
     }
-    Ok(svg)
+    Ok(())
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
-//! The `actkern` command line: argument definitions, error reporting and the shared set-up
-//! (backend, thread pool) of the four commands.
+//! `actkern`: apply activation functions to large float files (`.npy` or raw `f32`), list
+//! them, benchmark them and plot them. Run `actkern --help`.
+#![forbid(unsafe_code)]
 
 mod apply;
 mod bench;
@@ -35,8 +36,11 @@ enum Command {
     /// Apply an activation, its derivative or its backward to a float file, streaming.
     ///
     /// Formats: .npy (little-endian float32 '<f4', any shape, C or Fortran order kept) and raw
-    /// little-endian float32 (.f32, .bin, .raw); other extensions need --format. The result is
-    /// written to a temporary file beside OUTPUT and renamed over OUTPUT only on success.
+    /// little-endian float32 (.f32, .bin, .raw). OUTPUT's format is --format's, else its
+    /// extension's; standard output (`-`) and other streams without a known extension take
+    /// INPUT's. A regular-file OUTPUT is written to a temporary file beside it and renamed over
+    /// it only on success (through symbolic links, which stay); standard output, pipes and
+    /// devices are written as a stream and never replaced.
     Apply(ApplyArgs),
     /// List every activation: parameters with defaults and ranges, formula, and whether its
     /// backward can be computed from the output.
@@ -44,7 +48,7 @@ enum Command {
     /// Measure forward and backward throughput of every activation next to a plain copy of the
     /// same buffer and a naive scalar loop.
     Bench(BenchArgs),
-    /// Draw f and f' of an activation as an SVG.
+    /// Draw f and f' of an activation as an SVG or PNG image.
     Plot(PlotArgs),
 }
 
@@ -53,9 +57,10 @@ enum Command {
 struct ApplyArgs {
     /// Activation spec, e.g. `tanh`, `elu(alpha=0.5)` or `hardtanh(min_val=-2, max_val=2)`.
     spec: String,
-    /// File to read (never modified, except by --in-place through a temporary file).
+    /// File to read, or `-` for standard input (never modified, except by --in-place through a
+    /// temporary file).
     input: PathBuf,
-    /// File to write; may be omitted with --in-place.
+    /// File to write, or `-` for standard output; may be omitted with --in-place.
     #[arg(required_unless_present = "in_place")]
     output: Option<PathBuf>,
     /// Write f'(x) instead of f(x).
@@ -70,9 +75,14 @@ struct ApplyArgs {
     /// Replace INPUT (through a temporary file); required when OUTPUT is INPUT.
     #[arg(long)]
     in_place: bool,
-    /// Format of files whose extension is not .npy, .f32, .bin or .raw.
+    /// Format of OUTPUT; default: OUTPUT's extension (.npy, or .f32/.bin/.raw for raw), or
+    /// INPUT's format for standard output and other streams.
     #[arg(long, value_enum)]
     format: Option<files::Format>,
+    /// Format of INPUT and DY; default: their extensions. Needed for standard input and for
+    /// files named otherwise.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    input_format: Option<files::Format>,
     #[command(flatten)]
     run: RunArgs,
 }
@@ -121,8 +131,8 @@ struct BenchArgs {
 struct PlotArgs {
     /// Activation spec, e.g. `gelu(approximate=tanh)`.
     spec: String,
-    /// SVG file to write.
-    #[arg(short, long, value_name = "FILE.svg")]
+    /// Image file to write: .svg or .png (the extension chooses the format).
+    #[arg(short, long, value_name = "FILE.svg|FILE.png")]
     output: PathBuf,
     /// Range of x, as A:B.
     #[arg(long, value_name = "A:B", default_value = "-6:6", allow_hyphen_values = true)]
@@ -162,7 +172,7 @@ impl fmt::Display for CliError {
 }
 
 /// Runs the command line and returns the process's exit status.
-pub fn main() -> ExitCode {
+fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Apply(args) => apply::run(args),
@@ -222,10 +232,16 @@ fn print_stdout(text: &str) -> Result<(), CliError> {
 }
 
 /// Installs the Ctrl-C / SIGTERM / SIGHUP handler that removes unfinished outputs and exits.
-fn install_interrupt_handler() -> Result<(), CliError> {
-    ctrlc::set_handler(|| {
+/// `streaming` says OUTPUT is a stream (standard output, a pipe, a device), where what was
+/// written cannot be taken back.
+fn install_interrupt_handler(streaming: bool) -> Result<(), CliError> {
+    ctrlc::set_handler(move || {
         output::remove_pending();
-        eprintln!("actkern: interrupted; no output was written");
+        if streaming {
+            eprintln!("actkern: interrupted; the output stream is incomplete");
+        } else {
+            eprintln!("actkern: interrupted; no output was written");
+        }
         std::process::exit(EXIT_INTERRUPTED);
     })
     .map_err(|e| CliError::failure(format!("cannot install the Ctrl-C handler: {e}")))

@@ -26,15 +26,42 @@ impl Format {
         }
     }
 
-    /// The format of `path`: its extension's, else `--format`'s, else an error.
-    pub fn of(path: &Path, role: &str, flag: Option<Format>) -> Result<Format, CliError> {
-        Format::from_extension(path).or(flag).ok_or_else(|| {
+    /// The format of an input: `--input-format`'s when given, else its extension's, else an
+    /// error (standard input, `-`, has no extension).
+    pub fn of_input(path: &Path, role: &str, flag: Option<Format>) -> Result<Format, CliError> {
+        flag.or_else(|| Format::from_extension(path)).ok_or_else(|| {
+            let what = if is_stdin(path) {
+                format!("{role} `-` (standard input) has no extension to tell its format by")
+            } else {
+                format!(
+                    "cannot tell the format of {role} `{}` from its extension",
+                    path.display()
+                )
+            };
             CliError::input(format!(
-                "cannot tell the format of {role} `{}` from its extension; use .npy, .f32, .bin \
-                 or .raw, or give --format npy|raw",
-                path.display()
+                "{what}; name a .npy, .f32, .bin or .raw file, or give --input-format npy|raw"
             ))
         })
+    }
+}
+
+/// Whether `path` means standard input (`-`).
+pub fn is_stdin(path: &Path) -> bool {
+    path.as_os_str() == "-"
+}
+
+/// Standard input as a file handle of its own (a duplicate of descriptor 0), so that it is
+/// read like any other input.
+fn stdin_file() -> io::Result<File> {
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsFd;
+        Ok(File::from(io::stdin().as_fd().try_clone_to_owned()?))
+    }
+    #[cfg(windows)]
+    {
+        use std::os::windows::io::AsHandle;
+        Ok(File::from(io::stdin().as_handle().try_clone_to_owned()?))
     }
 }
 
@@ -95,7 +122,8 @@ impl Input {
     /// data: the header, the dtype, and that the size matches the shape (or is a multiple of 4).
     pub fn open(path: &Path, role: &'static str, format: Format) -> Result<Input, CliError> {
         let shown = path.display();
-        let mut file = File::open(path).map_err(|e| CliError::input(format!("cannot open {role} `{shown}`: {e}")))?;
+        let opened = if is_stdin(path) { stdin_file() } else { File::open(path) };
+        let mut file = opened.map_err(|e| CliError::input(format!("cannot open {role} `{shown}`: {e}")))?;
         let meta = file
             .metadata()
             .map_err(|e| CliError::input(format!("cannot read {role} `{shown}`: {e}")))?;
@@ -147,7 +175,7 @@ impl Input {
             role,
             header,
             elements,
-            identity: FileId::of(path),
+            identity: if is_stdin(path) { None } else { FileId::of(path) },
             file,
         })
     }

@@ -1,29 +1,31 @@
-//! The C ABI, from C and C++ (issue 5).
+//! The C ABI, from C and C++.
 //!
-//! - `generated_files_are_up_to_date` regenerates `src/capi/direct.rs` (one entry point per
+//! - `generated_files_are_up_to_date` regenerates `src/direct.rs` (one entry point per
 //!   activation with explicit parameters, from `actkern::ACTIVATIONS`), `tests/c/direct_cases.h`
 //!   (the C test's table of those entry points) and `include/actkern.h` (cbindgen, from the
 //!   Rust sources) and fails when a committed copy differs. To regenerate after adding an
-//!   activation or changing `src/capi.rs`, run
-//!   `ACTKERN_UPDATE_CAPI=1 cargo test --release --test c_abi` twice: the first run writes the
-//!   files (its C tests still link the library built before), the second checks everything.
-//! - The other tests compile `tests/c/test_actkern.c` (`cc -std=c99 -Wall -Wextra -Werror
+//!   activation or changing `src/lib.rs`, run
+//!   `ACTKERN_UPDATE_CAPI=1 cargo test --release -p actkern-capi` twice: the first run writes
+//!   the files (its C tests still link the library built before), the second checks everything.
+//! - The libraries are installed once per run into `target/<profile>/c-abi-tests/prefix` by the
+//!   code of `cargo xtask install` (`xtask/src/install.rs`): header, `libactkern.a`, the
+//!   versioned `libactkern.so` with its SONAME links, `actkern.pc` and the CMake package. The
+//!   other tests compile `tests/c/test_actkern.c` (`cc -std=c99 -Wall -Wextra -Werror
 //!   -pedantic`) and `tests/c/test_actkern.cpp` (`c++ -std=c++17 -Wall -Wextra -Werror
-//!   -pedantic`) against `libactkern.a` and, separately, `libactkern.so`, through plain link
-//!   lines, through the pkg-config file of `examples/pkg_config.rs`, and through
-//!   `tests/c/CMakeLists.txt` when CMake is installed, and run them. They skip, saying so on
-//!   stderr, only when there is no C (or C++) compiler, pkg-config or CMake.
+//!   -pedantic`) against that installation, statically and shared, through plain link lines,
+//!   through pkg-config and through CMake's `find_package(actkern)` when CMake is installed,
+//!   and run them; the README's C program and its build lines are run as written. They skip,
+//!   saying so on stderr, only when there is no C (or C++) compiler, pkg-config or CMake.
 //!
-//! The libraries: before the integration tests, cargo builds the library with every crate type
-//! it declares (`lib`, `staticlib`, `cdylib`), all into `target/<profile>/deps/`, the directory
+//! The libraries: before the integration tests, cargo builds this package's library with the
+//! crate types it declares (`staticlib`, `cdylib`) into `target/<profile>/deps/`, the directory
 //! holding this test's own executable, where [`lib_dir`] finds them; `libactkern.a` and
 //! `libactkern.so` carry no hash in their names there. (Only `cargo build` also copies them up
-//! into `target/<profile>/`, and those copies can be older.) So `cargo test --release --test
-//! c_abi` alone is enough, and always tests the library it just built.
+//! into `target/<profile>/`, and those copies can be older.) So `cargo test --release -p
+//! actkern-capi` alone is enough, and always tests the library it just built.
 
-#[path = "../examples/pkg_config.rs"]
-#[allow(dead_code)]
-mod pkg_config;
+#[path = "../../xtask/src/install.rs"]
+mod install;
 
 use actkern::{ACTIVATIONS, ActivationInfo, Apply, Kernel, KernelVisitor, ParamKind, ParamValue};
 use std::fmt::Write as _;
@@ -32,7 +34,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 const UPDATE_VAR: &str = "ACTKERN_UPDATE_CAPI";
-const REGENERATE: &str = "ACTKERN_UPDATE_CAPI=1 cargo test --release --test c_abi";
+const REGENERATE: &str = "ACTKERN_UPDATE_CAPI=1 cargo test --release -p actkern-capi";
 
 fn manifest_dir() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -58,7 +60,7 @@ impl KernelVisitor<Vec<ParamValue>> for Params {
 /// What the generators need to know about one activation.
 struct Entry {
     info: &'static ActivationInfo,
-    /// The kernel type as a path inside the crate (`crate::kernels::elu::Elu`).
+    /// The kernel type as a path inside the crate (`actkern::kernels::elu::Elu`).
     rust_type: String,
     /// Some example instance has a backward from the output (SPEC §2.3); otherwise no
     /// `_backward_from_output` entry point is generated, so C code asking for one does not
@@ -74,7 +76,7 @@ fn entries() -> Vec<Entry> {
         .map(|info| {
             let path = info.default_instance().visit(TypeName);
             let rust_type = format!(
-                "crate::{}",
+                "actkern::{}",
                 path.strip_prefix("actkern::")
                     .unwrap_or_else(|| panic!("{path} is not a type of actkern"))
             );
@@ -241,7 +243,7 @@ fn direct_rs(entries: &[Entry]) -> String {
          //! arguments. Choice parameters are `int` constants.\n\
          \n\
          use super::{{Func, {}direct}};\n\
-         use crate::ParamValue;\n\
+         use actkern::ParamValue;\n\
          use core::ffi::c_int;\n\
          use std::ptr::null;",
         if any_choice { "choice, " } else { "" }
@@ -446,7 +448,7 @@ fn header() -> String {
     ));
     let bindings = cbindgen::Builder::new()
         .with_config(config)
-        .with_src(root.join("src/capi.rs"))
+        .with_src(root.join("src/lib.rs"))
         .generate()
         .unwrap_or_else(|e| panic!("cbindgen: {e}"));
     let mut out = Vec::new();
@@ -474,7 +476,7 @@ fn generated_files_are_up_to_date() {
     let root = manifest_dir();
     let entries = entries();
     let mut stale = Vec::new();
-    sync(&root.join("src/capi/direct.rs"), &direct_rs(&entries), &mut stale);
+    sync(&root.join("src/direct.rs"), &direct_rs(&entries), &mut stale);
     sync(
         &root.join("tests/c/direct_cases.h"),
         &direct_cases_h(&entries),
@@ -519,6 +521,7 @@ fn cxx_compiler() -> Option<String> {
     compiler("CXX", "c++")
 }
 
+/// The shared library's name as cargo builds it.
 const SHARED_LIB: &str = if cfg!(target_os = "macos") {
     "libactkern.dylib"
 } else {
@@ -543,12 +546,42 @@ fn lib_dir() -> PathBuf {
     dir
 }
 
+/// The SONAME programs linked against the shared library record (`capi/build.rs`).
+fn soname() -> String {
+    format!("libactkern.so.{}", install::soversion())
+}
+
+/// The prefix this run's libraries are installed under, as `cargo xtask install` lays them out
+/// (installed on first use).
+fn prefix() -> &'static Path {
+    static PREFIX: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    PREFIX.get_or_init(|| {
+        let prefix = lib_dir()
+            .parent()
+            .expect("target/<profile>/")
+            .join("c-abi-tests/prefix");
+        let _ = std::fs::remove_dir_all(&prefix);
+        install::install(
+            &lib_dir(),
+            &manifest_dir().join("include/actkern.h"),
+            &install::Layout {
+                prefix: prefix.clone(),
+                libdir: prefix.join("lib"),
+                includedir: prefix.join("include"),
+                destdir: None,
+            },
+        )
+        .unwrap_or_else(|e| panic!("installing under {}: {e}", prefix.display()));
+        prefix
+    })
+}
+
 /// A fresh directory for one test's executables.
 fn out_dir(test: &str) -> PathBuf {
     let dir = lib_dir()
         .parent()
         .expect("target/<profile>/")
-        .join("c-abi-tests")
+        .join("c-abi-tests/run")
         .join(test);
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("create the output directory");
@@ -575,13 +608,14 @@ fn cxx_source() -> PathBuf {
 }
 
 fn static_link() -> Vec<String> {
-    let mut args = vec![lib_dir().join("libactkern.a").display().to_string()];
-    args.extend(pkg_config::NATIVE_STATIC_LIBS.split_whitespace().map(String::from));
+    let mut args = vec![prefix().join("lib/libactkern.a").display().to_string()];
+    args.extend(install::NATIVE_STATIC_LIBS.split_whitespace().map(String::from));
     args
 }
 
+/// `-lactkern` from the installed prefix; the rpath lets the program find the SONAME's link.
 fn shared_link() -> Vec<String> {
-    let dir = lib_dir().display().to_string();
+    let dir = prefix().join("lib").display().to_string();
     vec![format!("-L{dir}"), "-lactkern".to_string(), format!("-Wl,-rpath,{dir}")]
 }
 
@@ -601,7 +635,7 @@ fn checked(mut cmd: Command) -> Output {
 fn compile(compiler: &str, flags: &[&str], source: &Path, link: &[String], exe: &Path) {
     let mut cmd = Command::new(compiler);
     cmd.args(flags)
-        .arg(format!("-I{}", manifest_dir().join("include").display()))
+        .arg(format!("-I{}", prefix().join("include").display()))
         .arg(source)
         .args(link)
         .arg("-o")
@@ -628,11 +662,12 @@ fn run(exe: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     out
 }
 
-/// Whether the executable names the shared library (an ELF `DT_NEEDED` or Mach-O load
-/// command holds its file name).
+/// Whether the executable names the shared library (an ELF `DT_NEEDED` holds its SONAME,
+/// `libactkern.so.0.1`).
 fn needs_shared_lib(exe: &Path) -> bool {
     let bytes = std::fs::read(exe).expect("read the executable");
-    bytes.windows(SHARED_LIB.len()).any(|w| w == SHARED_LIB.as_bytes())
+    let name = soname();
+    bytes.windows(name.len()).any(|w| w == name.as_bytes())
 }
 
 #[test]
@@ -649,7 +684,7 @@ fn c_program_shared() {
     let Some(cc) = c_compiler() else { return };
     let exe = out_dir("c_shared").join("test_actkern_c");
     compile(&cc, C_FLAGS, &c_source(), &shared_link(), &exe);
-    assert!(needs_shared_lib(&exe), "linked against {SHARED_LIB}");
+    assert!(needs_shared_lib(&exe), "linked against {}", soname());
     run(&exe, &[], &[]);
 }
 
@@ -667,7 +702,7 @@ fn cpp_program_shared() {
     let Some(cxx) = cxx_compiler() else { return };
     let exe = out_dir("cpp_shared").join("test_actkern_cpp");
     compile(&cxx, CXX_FLAGS, &cxx_source(), &shared_link(), &exe);
-    assert!(needs_shared_lib(&exe), "linked against {SHARED_LIB}");
+    assert!(needs_shared_lib(&exe), "linked against {}", soname());
     run(&exe, &[], &[]);
 }
 
@@ -696,7 +731,7 @@ fn pkg_config_tool() -> Option<&'static str> {
     }
 }
 
-/// `examples/pkg_config.rs`'s file, read by pkg-config, links the C program against the shared
+/// The installed `actkern.pc`, read by pkg-config, links the C program against the shared
 /// library (`--cflags --libs`) and the static one (`libdir` and `native_static_libs`).
 #[test]
 fn pkg_config_file() {
@@ -705,11 +740,10 @@ fn pkg_config_file() {
         return;
     };
     let dir = out_dir("pkg_config");
-    let pc = pkg_config::pc_file(&lib_dir(), &manifest_dir().join("include"));
-    std::fs::write(dir.join("actkern.pc"), &pc).expect("write actkern.pc");
+    let pc_dir = prefix().join("lib/pkgconfig");
     let query = |args: &[&str]| -> Vec<String> {
         let mut cmd = Command::new(tool);
-        cmd.args(args).arg("actkern").env("PKG_CONFIG_PATH", &dir);
+        cmd.args(args).arg("actkern").env("PKG_CONFIG_PATH", &pc_dir);
         let out = checked(cmd);
         String::from_utf8(out.stdout)
             .expect("pkg-config prints UTF-8")
@@ -720,6 +754,7 @@ fn pkg_config_file() {
     assert_eq!(query(&["--modversion"]), [env!("CARGO_PKG_VERSION")]);
 
     let libdir = query(&["--variable=libdir"]).concat();
+    assert_eq!(Path::new(&libdir), prefix().join("lib"));
     let mut shared = query(&["--cflags", "--libs"]);
     shared.push(format!("-Wl,-rpath,{libdir}"));
     let exe = dir.join("test_actkern_c_shared");
@@ -736,8 +771,108 @@ fn pkg_config_file() {
     run(&exe, &[], &[]);
 }
 
-/// `tests/c/CMakeLists.txt` (the README's CMake snippet) builds both programs, one against each
-/// library, when CMake is installed.
+/// The installed layout: the versioned library carries the SONAME its link is named after,
+/// and `--destdir` stages the same files while the paths inside them name the final prefix.
+#[cfg(target_os = "linux")]
+#[test]
+fn install_layout_and_staging() {
+    let lib = prefix().join("lib");
+    let versioned = lib.join(install::shared_file_name());
+    assert!(versioned.is_file());
+    assert_eq!(
+        std::fs::read_link(lib.join(soname())).unwrap(),
+        Path::new(&install::shared_file_name())
+    );
+    assert_eq!(
+        std::fs::read_link(lib.join("libactkern.so")).unwrap(),
+        Path::new(&soname())
+    );
+    // The SONAME sits in the library's dynamic string table.
+    let bytes = std::fs::read(&versioned).unwrap();
+    let name = format!("{}\0", soname());
+    assert!(
+        bytes.windows(name.len()).any(|w| w == name.as_bytes()),
+        "SONAME {}",
+        soname()
+    );
+
+    let stage = out_dir("destdir");
+    let final_prefix = Path::new("/opt/actkern-test");
+    let mut layout = install::Layout {
+        prefix: final_prefix.to_path_buf(),
+        libdir: final_prefix.join("lib64"),
+        includedir: final_prefix.join("include"),
+        destdir: Some(stage.clone()),
+    };
+    let written = install::install(&lib_dir(), &manifest_dir().join("include/actkern.h"), &layout).unwrap();
+    assert!(written.iter().all(|p| p.starts_with(&stage)), "{written:?}");
+    assert!(!final_prefix.exists(), "nothing outside DESTDIR");
+    let pc = std::fs::read_to_string(stage.join("opt/actkern-test/lib64/pkgconfig/actkern.pc")).unwrap();
+    assert!(pc.contains("libdir=/opt/actkern-test/lib64\n"), "{pc}");
+    assert!(!pc.contains(stage.to_str().unwrap()), "{pc}");
+    assert!(stage.join("opt/actkern-test/include/actkern.h").is_file());
+    // A missing library is an error before anything is written.
+    layout.destdir = Some(out_dir("destdir_missing"));
+    let err = install::install(&out_dir("empty"), &manifest_dir().join("include/actkern.h"), &layout).unwrap_err();
+    assert!(err.to_string().contains("libactkern.a"), "{err}");
+    assert_eq!(std::fs::read_dir(out_dir("destdir_missing")).unwrap().count(), 0);
+}
+
+/// The README's C program, compiled and run with the README's own build lines, after the
+/// installation its first line makes (done here by the same code, under a temporary HOME).
+#[test]
+fn readme_c_quickstart_builds_and_runs_as_written() {
+    let Some(_) = c_compiler() else { return };
+    let Some(_) = pkg_config_tool() else { return };
+    let readme = std::fs::read_to_string(manifest_dir().join("../README.md")).expect("README.md");
+    let block = |lang: &str, containing: &str| -> String {
+        let fence = format!("```{lang}\n");
+        readme
+            .split(fence.as_str())
+            .skip(1)
+            .map(|rest| rest.split("```").next().unwrap().to_string())
+            .find(|b| b.contains(containing))
+            .unwrap_or_else(|| panic!("README.md has no ```{lang} block with `{containing}`"))
+    };
+    let program = block("c", "int main");
+    let script = block("sh", "cargo xtask install");
+    let home = out_dir("readme");
+    std::fs::write(home.join("app.c"), &program).unwrap();
+    // The first line installs; the rest builds and runs. The installation is the test's own,
+    // under HOME's prefix.
+    let (install_line, build) = script.split_once('\n').unwrap();
+    assert!(
+        install_line.starts_with("cargo xtask install --prefix \"$HOME/.local\""),
+        "{install_line}"
+    );
+    let local = home.join(".local");
+    install::install(
+        &lib_dir(),
+        &manifest_dir().join("include/actkern.h"),
+        &install::Layout {
+            prefix: local.clone(),
+            libdir: local.join("lib"),
+            includedir: local.join("include"),
+            destdir: None,
+        },
+    )
+    .unwrap();
+    let mut cmd = Command::new("sh");
+    cmd.args(["-e", "-c", build])
+        .current_dir(&home)
+        .env("HOME", &home)
+        .env_remove("PKG_CONFIG_PATH")
+        .env_remove("LD_LIBRARY_PATH")
+        .env_remove("ACTKERN_BACKEND");
+    let out = checked(cmd);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    // Two runs (shared, static), each printing its line.
+    assert_eq!(stdout.matches("gelu(").count(), 2, "{stdout}");
+}
+
+/// `tests/c/CMakeLists.txt` (the README's CMake lines) finds the installed package with
+/// `find_package(actkern CONFIG)` and builds both programs, one against each library, when
+/// CMake is installed.
 #[test]
 fn cmake_project() {
     if c_compiler().is_none() || cxx_compiler().is_none() {
@@ -758,8 +893,7 @@ fn cmake_project() {
         .arg(manifest_dir().join("tests/c"))
         .arg("-B")
         .arg(&dir)
-        .arg(format!("-DACTKERN_DIR={}", manifest_dir().display()))
-        .arg(format!("-DACTKERN_LIB_DIR={}", lib_dir().display()));
+        .arg(format!("-DCMAKE_PREFIX_PATH={}", prefix().display()));
     checked(configure);
     let mut build = Command::new("cmake");
     build.arg("--build").arg(&dir);

@@ -1,6 +1,6 @@
 //! The C ABI: what `libactkern.a`, `libactkern.so` and `include/actkern.h` offer C and C++.
 //!
-//! The header is generated from this file and from `capi/direct.rs` by cbindgen (configured by
+//! The header is generated from this file and from `src/direct.rs` by cbindgen (configured by
 //! `cbindgen.toml`); `tests/c_abi.rs` regenerates both and fails when the committed copies are
 //! stale. The doc comments here are written for C readers: they become the header's comments.
 //!
@@ -9,13 +9,12 @@
 //! [`through_copy`], after those checks, and never a shared and a mutable slice over the same
 //! memory: exact aliasing goes through the in-place methods of [`Apply`] or through a copy.
 
-use crate::{Activation, Apply, FromOutputError, Kernel, ParamKind, ParamValue, Serial};
+use actkern::{Activation, Apply, FromOutputError, Kernel, ParamKind, ParamValue, Serial};
 use core::ffi::{CStr, c_char, c_int};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 /// One entry point per activation with explicit parameters, generated from the registry.
-#[path = "capi/direct.rs"]
 #[rustfmt::skip]
 mod direct;
 
@@ -48,12 +47,12 @@ pub const ACTKERN_ERR_INTERNAL: c_int = -7;
 /// Buffers of at least this many elements are split across threads, unless
 /// actkern_set_serial(1) was called.
 pub const ACTKERN_PARALLEL_THRESHOLD: usize = 131072;
-const _: () = assert!(ACTKERN_PARALLEL_THRESHOLD == crate::PARALLEL_THRESHOLD);
+const _: () = assert!(ACTKERN_PARALLEL_THRESHOLD == actkern::PARALLEL_THRESHOLD);
 
 /// Elements per block when an input that aliases the output is copied aside first (derivative
 /// in place, backward with dx == x, backward from the output in place): 1 MiB of scratch, and a
 /// block is still long enough to be split across threads.
-const ALIAS_BLOCK: usize = 2 * crate::PARALLEL_THRESHOLD;
+const ALIAS_BLOCK: usize = 2 * actkern::PARALLEL_THRESHOLD;
 
 /// Set by actkern_set_serial.
 static SERIAL: AtomicBool = AtomicBool::new(false);
@@ -303,7 +302,7 @@ unsafe fn direct<K: Kernel>(
 ) -> c_int {
     guard(ACTKERN_ERR_INTERNAL, || match build::<K>(params) {
         // Safety: forwarded from the caller.
-        Some(k) => unsafe { run(k, func, a, b, out, n) },
+        Some(k) => unsafe { run(actkern::Custom(k), func, a, b, out, n) },
         None => ACTKERN_ERR_BAD_SPEC,
     })
 }
@@ -540,11 +539,11 @@ pub extern "C" fn actkern_strerror(status: c_int) -> *const c_char {
 /// NULL.
 #[unsafe(no_mangle)]
 pub extern "C" fn actkern_backend() -> *const c_char {
-    let name: &CStr = guard(c"invalid", || match crate::backend() {
-        crate::Backend::Scalar => c"scalar",
-        crate::Backend::Portable => c"portable",
-        crate::Backend::Avx2 => c"avx2",
-        crate::Backend::Avx512 => c"avx512",
+    let name: &CStr = guard(c"invalid", || match actkern::backend() {
+        actkern::Backend::Scalar => c"scalar",
+        actkern::Backend::Portable => c"portable",
+        actkern::Backend::Avx2 => c"avx2",
+        actkern::Backend::Avx512 => c"avx512",
     });
     name.as_ptr()
 }
@@ -567,8 +566,8 @@ pub unsafe extern "C" fn actkern_set_backend(name: *const c_char) -> c_int {
         let chosen = unsafe { CStr::from_ptr(name) }
             .to_str()
             .ok()
-            .and_then(|s| s.parse::<crate::Backend>().ok());
-        match chosen.map(crate::set_backend) {
+            .and_then(|s| s.parse::<actkern::Backend>().ok());
+        match chosen.map(actkern::set_backend) {
             Some(Ok(())) => ACTKERN_OK,
             _ => ACTKERN_ERR_BAD_BACKEND,
         }

@@ -1,13 +1,14 @@
 //! `actkern apply`: stream a file through an activation in bounded chunks.
 //!
 //! Two stages overlap: a producer thread fills chunk buffers from INPUT (and DY) and runs the
-//! kernel on each (on rayon's pool), while the calling thread appends results to a temporary
-//! file beside OUTPUT. [`IN_FLIGHT`] buffer sets circulate between them, so memory stays at
+//! kernel on each (on rayon's pool), while the calling thread appends results to OUTPUT: a
+//! temporary file beside it when it is a regular file, else the stream itself (standard output,
+//! a pipe, a device). [`IN_FLIGHT`] buffer sets circulate between them, so memory stays at
 //! `IN_FLIGHT × streams × CHUNK × 4` bytes (at most 36 MiB) whatever the file size.
 
-use super::files::{Format, Input, Source, to_le};
+use super::files::{Format, Input, Source, is_stdin, to_le};
 use super::npy::{self, Header};
-use super::output::{self, AtomicOutput};
+use super::output::{self, AtomicOutput, Destination};
 use super::{ApplyArgs, CliError, configure, install_interrupt_handler, parse_spec};
 use actkern::{Activation, Apply};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -100,49 +101,100 @@ pub fn run(args: ApplyArgs) -> Result<(), CliError> {
         let e = act
             .backward_from_output(&[], &[], &mut [])
             .expect_err("has_backward_from_output is false");
-        return Err(CliError::input(e.to_string()));
+        return Err(CliError::input(format!(
+            "{}; use --backward DY with INPUT holding x instead",
+            e.reason()
+        )));
     }
 
     let output_arg = match (&args.output, args.in_place) {
         (Some(out), _) => out.as_path(),
         (None, _) => args.input.as_path(),
     };
+    if is_stdin(&args.input) && args.in_place {
+        return Err(CliError::input(
+            "--in-place replaces INPUT, which cannot be standard input (`-`); name a file",
+        ));
+    }
+    if dy_path.is_some_and(is_stdin) && is_stdin(&args.input) {
+        return Err(CliError::input(
+            "INPUT and DY cannot both be standard input (`-`); one of them must be a file",
+        ));
+    }
 
     // Open and check everything before creating any file.
-    let input_format = Format::of(&args.input, "INPUT", args.format)?;
+    let input_format = Format::of_input(&args.input, "INPUT", args.input_format)?;
     let input = Input::open(&args.input, "INPUT", input_format)?;
     let dy = match dy_path {
         Some(path) => {
-            let dy = Input::open(path, "DY", Format::of(path, "DY", args.format)?)?;
+            let dy = Input::open(path, "DY", Format::of_input(path, "DY", args.input_format)?)?;
             check_same_shape(&input, &dy)?;
             Some(dy)
         }
         None => None,
     };
-    let output_format = Format::from_extension(output_arg).unwrap_or(input_format);
-    let dest = output::resolve(output_arg)?;
+    let dest = output::destination(output_arg)?;
+    let output_format = output_format(args.format, output_arg, &dest, input_format)?;
     check_overwrite(&args, &input, dy.as_ref(), &dest)?;
     let out_header = match output_format {
         Format::Npy => Some(npy::header_bytes(&output_header(&input)?)),
         Format::Raw => None,
     };
 
-    install_interrupt_handler()?;
+    install_interrupt_handler(dest.is_stream())?;
     let progress = progress_bar(input.data_bytes());
-    let mut out = AtomicOutput::create(&dest)?;
-    if let Some(h) = &out_header {
-        out.file().write_all(h).map_err(|e| write_error(&out, e))?;
+    let x = input.into_source();
+    let dy = dy.map(Input::into_source);
+    match &dest {
+        Destination::File(path) => {
+            let mut out = AtomicOutput::create(path)?;
+            let name = out.path().display().to_string();
+            stream(&act, mode, x, dy, out_header.as_deref(), out.file(), &name, &progress)?;
+            progress.finish_and_clear();
+            out.commit()
+        }
+        Destination::Stdout => {
+            let mut stdout = std::io::stdout().lock();
+            stream(
+                &act,
+                mode,
+                x,
+                dy,
+                out_header.as_deref(),
+                &mut stdout,
+                "standard output",
+                &progress,
+            )?;
+            progress.finish_and_clear();
+            Ok(())
+        }
+        Destination::Stream(path) => {
+            let name = path.display().to_string();
+            let mut file = std::fs::OpenOptions::new()
+                .write(true)
+                .open(path)
+                .map_err(|e| CliError::failure(format!("cannot open OUTPUT `{name}` for writing: {e}")))?;
+            stream(&act, mode, x, dy, out_header.as_deref(), &mut file, &name, &progress)?;
+            progress.finish_and_clear();
+            Ok(())
+        }
     }
-    stream(
-        &act,
-        mode,
-        input.into_source(),
-        dy.map(Input::into_source),
-        &mut out,
-        &progress,
-    )?;
-    progress.finish_and_clear();
-    out.commit()
+}
+
+/// The output's format: `--format`'s when given, else OUTPUT's extension's. Standard output and
+/// other streams without one take INPUT's format; a file without one is an error.
+fn output_format(flag: Option<Format>, output: &Path, dest: &Destination, input: Format) -> Result<Format, CliError> {
+    if let Some(format) = flag.or_else(|| Format::from_extension(output)) {
+        return Ok(format);
+    }
+    if dest.is_stream() {
+        return Ok(input);
+    }
+    Err(CliError::input(format!(
+        "cannot tell the format of OUTPUT `{}` from its extension; name a .npy, .f32, .bin or \
+         .raw file, or give --format npy|raw",
+        output.display()
+    )))
 }
 
 /// DY must hold one gradient per element of INPUT, in the same order.
@@ -180,18 +232,27 @@ fn check_same_shape(input: &Input, dy: &Input) -> Result<(), CliError> {
 }
 
 /// OUTPUT may be INPUT (or DY) only with --in-place, and --in-place means OUTPUT is INPUT.
-fn check_overwrite(args: &ApplyArgs, input: &Input, dy: Option<&Input>, dest: &Path) -> Result<(), CliError> {
-    let dest_id = super::files::FileId::of(dest);
+fn check_overwrite(args: &ApplyArgs, input: &Input, dy: Option<&Input>, dest: &Destination) -> Result<(), CliError> {
+    let (dest_id, shown) = match dest {
+        Destination::File(path) => (super::files::FileId::of(path), path.display().to_string()),
+        Destination::Stream(path) => (super::files::FileId::of(path), path.display().to_string()),
+        Destination::Stdout => (None, "-".to_string()),
+    };
     let same = |i: &Input| match (&i.identity, &dest_id) {
         (Some(a), Some(b)) => a.same_file(b),
         _ => false,
     };
     if args.in_place {
+        if dest.is_stream() {
+            return Err(CliError::input(format!(
+                "--in-place replaces INPUT through a temporary file, but `{shown}` is not a \
+                 regular file; write to an OUTPUT instead"
+            )));
+        }
         if !same(input) {
             return Err(CliError::input(format!(
-                "--in-place replaces INPUT, but OUTPUT `{}` is another file; drop OUTPUT or \
-                 --in-place",
-                dest.display()
+                "--in-place replaces INPUT, but OUTPUT `{shown}` is another file; drop OUTPUT or \
+                 --in-place"
             )));
         }
         return Ok(());
@@ -238,20 +299,24 @@ fn progress_bar(total: Option<u64>) -> ProgressBar {
     }
 }
 
-fn write_error(out: &AtomicOutput, e: std::io::Error) -> CliError {
-    CliError::failure(format!("cannot write `{}`: {e}", out.path().display()))
-}
-
-/// Reads, computes and writes every chunk; returns the first error of either stage (an input
-/// error first: a write failing after the reader found bad data is a consequence).
+/// Writes `header`, then reads, computes and writes every chunk to `out` (called `name` in
+/// messages); returns the first error of either stage (an input error first: a write failing
+/// after the reader found bad data is a consequence).
+#[allow(clippy::too_many_arguments)]
 fn stream(
     act: &Activation,
     mode: Mode,
     mut x: Source,
     mut dy: Option<Source>,
-    out: &mut AtomicOutput,
+    header: Option<&[u8]>,
+    out: &mut dyn Write,
+    name: &str,
     progress: &ProgressBar,
 ) -> Result<(), CliError> {
+    let write_error = |e: std::io::Error| CliError::failure(format!("cannot write `{name}`: {e}"));
+    if let Some(h) = header {
+        out.write_all(h).map_err(write_error)?;
+    }
     let (free_tx, free_rx) = sync_channel::<Chunk>(IN_FLIGHT);
     let (full_tx, full_rx) = sync_channel::<Chunk>(IN_FLIGHT);
     for _ in 0..IN_FLIGHT {
@@ -259,8 +324,6 @@ fn stream(
             .send(Chunk::new(mode))
             .expect("the channel holds IN_FLIGHT chunks");
     }
-    let tmp_path = out.path().to_path_buf();
-    let file = out.file();
     std::thread::scope(|s| {
         let producer = s.spawn(move || produce(act, mode, &mut x, dy.as_mut(), &free_rx, &full_tx));
         // This thread writes, so writing overlaps reading and computing the next chunks.
@@ -268,13 +331,12 @@ fn stream(
             for mut chunk in full_rx {
                 let result = chunk.result(mode);
                 to_le(result);
-                file.write_all(bytemuck::cast_slice(result))
-                    .map_err(|e| CliError::failure(format!("cannot write `{}`: {e}", tmp_path.display())))?;
+                out.write_all(bytemuck::cast_slice(result)).map_err(write_error)?;
                 progress.inc(result.len() as u64 * 4);
                 // The producer may have finished and dropped its end: nothing to recycle then.
                 let _ = free_tx.send(chunk);
             }
-            Ok(())
+            out.flush().map_err(write_error)
         })();
         // On a write error, this drops the receiving end, which stops the producer.
         drop(free_tx);

@@ -1,0 +1,119 @@
+//! Project tasks, run as `cargo xtask TASK` (an alias in `.cargo/config.toml`).
+//!
+//! ```text
+//! cargo xtask install [--prefix DIR] [--libdir DIR] [--includedir DIR] [--destdir DIR] [--no-build]
+//! ```
+//!
+//! `install` builds the C libraries (`cargo build --release -p actkern-capi`) and installs the
+//! header, `libactkern.a`, `libactkern.so` (versioned, with its SONAME links), `actkern.pc` and
+//! the CMake package under the prefix (default `/usr/local`); see `install.rs` for the layout.
+//! `--libdir` and `--includedir` default to `PREFIX/lib` and `PREFIX/include` (a relative one is
+//! taken under PREFIX); `--destdir` stages the files for a package; `--no-build` installs what
+//! `target/release` already holds.
+
+mod install;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+const USAGE: &str = "usage: cargo xtask install [--prefix DIR] [--libdir DIR] [--includedir DIR] \
+                     [--destdir DIR] [--no-build]";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("install") => match install_command(&args[1..]) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(message) => {
+                eprintln!("xtask install: {message}");
+                ExitCode::from(2)
+            }
+        },
+        Some("-h" | "--help") => {
+            println!("{USAGE}");
+            ExitCode::SUCCESS
+        }
+        Some(other) => {
+            eprintln!("xtask: unknown task `{other}`; the tasks are: install\n{USAGE}");
+            ExitCode::from(2)
+        }
+        None => {
+            eprintln!("xtask: name a task; the tasks are: install\n{USAGE}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// The workspace root: this package's parent directory.
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask/ is inside the workspace")
+        .to_path_buf()
+}
+
+fn install_command(args: &[String]) -> Result<(), String> {
+    let mut prefix = PathBuf::from("/usr/local");
+    let mut libdir: Option<PathBuf> = None;
+    let mut includedir: Option<PathBuf> = None;
+    let mut destdir: Option<PathBuf> = None;
+    let mut build = true;
+    let mut i = 0;
+    while i < args.len() {
+        let flag = args[i].as_str();
+        let mut value = || -> Result<PathBuf, String> {
+            i += 1;
+            match args.get(i) {
+                Some(v) if !v.is_empty() => Ok(PathBuf::from(v)),
+                _ => Err(format!("{flag} needs a directory\n{USAGE}")),
+            }
+        };
+        match flag {
+            "--prefix" => prefix = value()?,
+            "--libdir" => libdir = Some(value()?),
+            "--includedir" => includedir = Some(value()?),
+            "--destdir" => destdir = Some(value()?),
+            "--no-build" => build = false,
+            "-h" | "--help" => {
+                println!("{USAGE}");
+                return Ok(());
+            }
+            other => return Err(format!("unknown option `{other}`\n{USAGE}")),
+        }
+        i += 1;
+    }
+    if !prefix.is_absolute() {
+        let cwd = std::env::current_dir().map_err(|e| format!("the current directory: {e}"))?;
+        prefix = cwd.join(prefix);
+    }
+    let layout = install::Layout {
+        libdir: libdir.map_or_else(|| prefix.join("lib"), |d| prefix.join(d)),
+        includedir: includedir.map_or_else(|| prefix.join("include"), |d| prefix.join(d)),
+        destdir,
+        prefix,
+    };
+
+    let root = workspace_root();
+    if build {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
+        let status = Command::new(&cargo)
+            .args(["build", "--release", "--package", "actkern-capi"])
+            .current_dir(&root)
+            .status()
+            .map_err(|e| format!("cannot run {cargo}: {e}"))?;
+        if !status.success() {
+            return Err("`cargo build --release -p actkern-capi` failed".to_string());
+        }
+    }
+    let target_dir = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
+    let installed = install::install(
+        &target_dir.join("release"),
+        &root.join("capi/include/actkern.h"),
+        &layout,
+    )
+    .map_err(|e| e.to_string())?;
+    for path in installed {
+        println!("installed {}", path.display());
+    }
+    Ok(())
+}
