@@ -58,6 +58,7 @@ pub use kernel::{Kernel, Param, ParamKind, ParamValue, Range};
 // The typed kernels by name (`actkern::Gelu`, `actkern::Tanh`, ...), documented at the root.
 include!(concat!(env!("OUT_DIR"), "/exports.rs"));
 /// Which formula [`Gelu`] computes: exact or its tanh approximation.
+#[doc(inline)]
 pub use kernels::gelu::Approximate as GeluApproximate;
 pub use spec::ParseError;
 

@@ -1,5 +1,7 @@
-//! Writing a file all or nothing: a temporary file beside the destination, renamed over it only
-//! on success, deleted on failure, on drop and on Ctrl-C.
+//! Where OUTPUT goes ([`destination`]) and writing a regular file all or nothing
+//! ([`AtomicOutput`]): a temporary file beside the destination, renamed over it only on success,
+//! deleted on failure, on drop and on Ctrl-C. Standard output, pipes and devices are never
+//! replaced: they are written as streams.
 
 use super::CliError;
 use std::fs::{self, File};
@@ -123,13 +125,13 @@ fn file_in_canonical_dir(output: &Path, path: &Path) -> Result<PathBuf, CliError
     Ok(dir.join(name))
 }
 
-/// Where a file that must be a regular file goes (`actkern plot`'s image): like
+/// Where a file that must be a regular file goes (`actkern plot --output`): like
 /// [`destination`], but standard output and other streams are refused.
 pub fn resolve(output: &Path) -> Result<PathBuf, CliError> {
     match destination(output)? {
         Destination::File(path) => Ok(path),
         _ => Err(CliError::input(format!(
-            "OUTPUT `{}` is not a regular file; give a file name",
+            "--output `{}` is not a regular file; name an image file",
             output.display()
         ))),
     }
