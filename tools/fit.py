@@ -191,20 +191,20 @@ def fit_tanh_origin(lo, hi, degree, nodes=400, iters=25):
     return fixed + [1.0]
 
 
-def gal_centre(lo, hi, spread=0.02):
-    """The f32 near the middle of [lo, hi] (within spread·width of it) whose tanh is closest to an
-    f32 (Gal's accurate tables): storing that f32 as c0 is then exact to a few thousandths of an
-    ULP, so no low part is needed. Returns (centre, c0)."""
+def gal_centre(lo, hi, spread=0.02, f64=np.tanh, f=mp.tanh):
+    """The f32 near the middle of [lo, hi] (within spread·width of it) whose f (tanh by default;
+    `f64` its numpy form) is closest to an f32 (Gal's accurate tables): storing that f32 as c0 is
+    then exact to a few hundredths of an ULP, so no low part is needed. Returns (centre, c0)."""
     mid, half = (lo + hi) / 2, (hi - lo) * spread
     first = np.float32(mid - half).view(np.int32)
     last = np.float32(mid + half).view(np.int32)
     cs = np.arange(first, last + 1, dtype=np.int32).view(np.float32)
-    exact = np.tanh(cs.astype(np.float64))
+    exact = f64(cs.astype(np.float64))
     rounded = exact.astype(np.float32).astype(np.float64)
     ulp = 2.0 ** (np.floor(np.log2(exact)) - 23)
     best = int(np.argmin(np.abs(exact - rounded) / ulp))
     c = float(cs[best])
-    return c, float(np.float32(float(mp.tanh(mp.mpf(c)))))
+    return c, float(np.float32(float(f(mp.mpf(c)))))
 
 
 def fit_fixed_constant(f, lo, hi, centre, c0, degree, nodes=300, iters=25):
@@ -274,6 +274,61 @@ def tanh_table(degree=5, stride=37):
     print(f"const C0: [f32; 32] = {arr([r[2] for r in rows])};")
 
 
+# tanh' = sech² on a = min(|x|, BELL_A_MAX) by k = round(min(BELL_NEAR_SLOPE·a, BELL_FAR_SLOPE·a +
+# BELL_FAR_OFFSET)), entries 0..31; past BELL_A_MAX the kernel uses 4e^{−2a}(1 − 2e^{−2a}).
+BELL_NEAR_SLOPE = 4.0
+BELL_FAR = (3.3, 1.4)
+BELL_A_MAX = 9.0
+
+
+def tanh_bell_table(degree=6, stride=37):
+    """kernels/tanh.rs, the derivative: sech² a = c0 + t·P(t), t = a − centre, P of degree − 1, on
+    the 32 intervals above (width ¼ up to a = 2, then 1/3.3), Gal centres (c0 = 1 at the origin).
+    Prints the Rust tables, then the max error in ULP of the kernel's f32 evaluation on every
+    `stride`-th f32 in [2⁻²⁴, BELL_A_MAX], per interval, against numpy's f64 1/cosh²."""
+    f32 = np.float32
+    sech2 = lambda x: 1 / mp.cosh(x) ** 2
+    sech2_64 = lambda x: 1 / np.cosh(x) ** 2
+
+    def index(a):
+        a64 = a.astype(np.float64)
+        near = (a64 * BELL_NEAR_SLOPE).astype(f32)
+        far = (a64 * BELL_FAR[0] + BELL_FAR[1]).astype(f32)  # one FMA
+        return np.rint(np.minimum(near, far)).astype(np.int64)
+
+    grid = np.linspace(0, BELL_A_MAX, 4_000_001).astype(f32)
+    k = index(grid)
+    rows = []
+    for j in range(k.max() + 1):
+        sel = grid[k == j]
+        lo, hi = float(sel.min()), float(sel.max())
+        centre, c0 = (0.0, 1.0) if j == 0 else gal_centre(lo, hi, f64=sech2_64, f=sech2)
+        rows.append((centre, fit_fixed_constant(sech2, lo, hi, centre, c0, degree), c0))
+    assert len(rows) == 32
+    col = lambda f: np.array([f(r) for r in rows], dtype=f32)
+    fma = lambda a, b, c: (a.astype(np.float64) * b.astype(np.float64) + c.astype(np.float64)).astype(f32)
+    bits = np.arange(0x33800000, f32(BELL_A_MAX).view(np.int32) + 1, stride, dtype=np.int64)
+    a = bits.astype(np.int32).view(f32)
+    k = index(a)
+    t = (a - col(lambda r: r[0])[k]).astype(f32)
+    rest = col(lambda r: r[1][0])[k]
+    for j in range(1, degree):
+        rest = fma(rest, t, col(lambda r, j=j: r[1][j])[k])
+    y = fma(t, rest, col(lambda r: r[2])[k])
+    want = sech2_64(a.astype(np.float64))
+    err = np.abs(y - want) / 2.0 ** (np.floor(np.log2(want)) - 23)
+    for j in range(32):
+        print(f"// entry {j}: max {err[k == j].max():.3f} ULP")
+    print(f"// all: max {err.max():.3f} ULP at {a[err.argmax()]!r}")
+    arr = lambda vals: "[" + ", ".join(repr(float(f32(v))) for v in vals) + "]"
+    print(f"const BELL_CENTRE: [f32; 32] = {arr([r[0] for r in rows])};")
+    print(f"const BELL_P: [[f32; 32]; {degree}] = [")
+    for j in range(degree):
+        print(f"    {arr([r[1][j] for r in rows])},")
+    print("];")
+    print(f"const BELL_C0: [f32; 32] = {arr([r[2] for r in rows])};")
+
+
 if __name__ == "__main__":
     import sys
     which = sys.argv[1:] or ["erfcx", "tanhshrink", "tanhsq"]
@@ -281,6 +336,8 @@ if __name__ == "__main__":
         gelu_table()
     if "tanh" in which:
         tanh_table()
+    if "tanh_bell" in which:
+        tanh_bell_table()
     if "search" in which:
         erfcx_search()
     if "erfcx" in which:
