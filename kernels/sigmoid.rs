@@ -7,7 +7,7 @@
 //!   residual (twice the speed of carrying every step as a pair, at about 1 ULP). The
 //!   derivative is ¼·sech²(x/2) through [`sech_squared`] (tanh's derivative table, and
 //!   e^{−|x|}(1 − 2e^{−|x|}) past |x| = 18), not σ(1 − σ), which is 0 for x > 17 where σ' is
-//!   still ≈ 4e−8; it replaced u/(1 + u)² with pairs and a corrected division (1.6× faster).
+//!   still ≈ 4e−8; it replaced u/(1 + u)² with pairs and a corrected division (backward 1.5× faster).
 //! - Measured max error (exhaustive, every backend): see the README's accuracy table and
 //!   `docs/accuracy-exhaustive.md`; the derivative 1.055 ULP on a stride-61 sweep (was 0.680).
 
