@@ -1,6 +1,6 @@
 //! The `Vector` operations that backends override with their own instructions (`ldexp` as
-//! AVX-512's `vscalefps`, `max_keep_nan`/`min_keep_nan` as `vmaxps`/`vminps`, `lookup16` as
-//! permutes) give exactly the default's results on every backend, including NaN, signed zeros,
+//! AVX-512's `vscalefps`, `max_keep_nan`/`min_keep_nan` as `vmaxps`/`vminps`, `lookup16` and
+//! `lookup32` as permutes) give exactly the default's results on every backend, including NaN, signed zeros,
 //! subnormal and overflowing results. The kernels' bit identity across backends rests on this.
 //!
 //! Each operation is wrapped in a test-only `Kernel` whose `backward(x, dy)` applies it to two
@@ -21,6 +21,8 @@ enum Op {
     Min,
     /// `TABLE[a]`
     Lookup,
+    /// `TABLE32[a mod 32]`
+    Lookup32,
 }
 
 const TABLE: [f32; 16] = [
@@ -41,6 +43,18 @@ const TABLE: [f32; 16] = [
     0.1,
     -3.0,
 ];
+
+/// 32 entries: `TABLE` and its negation, so every entry is distinct where it can be.
+const TABLE32: [f32; 32] = {
+    let mut t = [0.0; 32];
+    let mut i = 0;
+    while i < 16 {
+        t[i] = TABLE[i];
+        t[i + 16] = -TABLE[15 - i];
+        i += 1;
+    }
+    t
+};
 
 impl Kernel for Op {
     const NAME: &'static str = "backend_op_probe";
@@ -65,6 +79,7 @@ impl Kernel for Op {
             Op::Max => a.max_keep_nan(b),
             Op::Min => a.min_keep_nan(b),
             Op::Lookup => V::lookup16(&TABLE, a),
+            Op::Lookup32 => V::lookup32(&TABLE32, a),
         }
     }
     fn reference_forward(&self, x: f64) -> f64 {
@@ -218,5 +233,50 @@ fn lookup16_reads_its_table_on_every_backend() {
         .collect();
     for (backend, got) in run_everywhere(Op::Lookup, &a, &b) {
         assert_same_bits(&got, &want, &format!("lookup16 on {backend}"));
+    }
+}
+
+#[test]
+fn lookup32_reads_its_table_modulo_32_on_every_backend() {
+    // Every entry in every lane position, through integers and values rounded to them (ties to
+    // even), negative indices (−1 reads entry 31, as the AVX-512 permute's low five bits do), large
+    // ones, and NaN, which reads entry 0 everywhere.
+    let offsets = [0.0, 0.25, -0.25, 0.5, -0.5, 0.499_999_97];
+    let mut a: Vec<f32> = (0..66 * offsets.len())
+        .map(|i| {
+            let (entry, offset) = ((i % 66) as f32 - 33.0, offsets[i % offsets.len()]);
+            if entry == 32.0 {
+                f32::NAN
+            } else {
+                (entry + offset).clamp(-32.5, 31.25)
+            }
+        })
+        .collect();
+    a.extend([
+        1e6,
+        -1e6,
+        2_147_483_520.0,
+        -2_147_483_648.0,
+        65_567.5,
+        -0.0,
+        5.5,
+        6.5,
+        -5.5,
+        -6.5,
+    ]);
+    let b = vec![0.0; a.len()];
+    let want: Vec<f32> = a
+        .iter()
+        .map(|&i| {
+            if i.is_nan() {
+                return TABLE32[0];
+            }
+            // Exact in f64; ties to even.
+            let entry = (i as f64).round_ties_even() as i64;
+            TABLE32[entry.rem_euclid(32) as usize]
+        })
+        .collect();
+    for (backend, got) in run_everywhere(Op::Lookup32, &a, &b) {
+        assert_same_bits(&got, &want, &format!("lookup32 on {backend}"));
     }
 }

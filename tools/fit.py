@@ -137,11 +137,207 @@ def gelu_table(degree=6):
     print(f"const G_C0_LO: [f32; 16] = {arr([r[3] for r in rows])};")
 
 
+# kernels/tanh.rs: k = round(min(NEAR_SLOPE·a + NEAR_OFFSET, FAR_SLOPE·a + FAR_OFFSET)), a = min(|x|, A_MAX);
+# k = −1 (a < 1/24) reads entry 31 of a 32-entry permute, which repeats entry 0.
+TANH_NEAR = (12.0, -1.0)
+TANH_FAR = (2.75, 4.625)
+TANH_A_MAX = 9.25
+# tanh a rounds to 1 in f32 from atanh(1 − 2⁻²⁵) = 9.0109…; an interval starting past it is the constant 1.
+TANH_ONE_FROM = 9.0110
+
+
+def tanh_index(a):
+    """The kernel's interval index of f32 values a (numpy), before the wrap of −1 to entry 31."""
+    f32 = np.float32
+    a64 = a.astype(np.float64)
+    near = (a64 * TANH_NEAR[0] + TANH_NEAR[1]).astype(f32)  # one FMA
+    far = (a64 * TANH_FAR[0] + TANH_FAR[1]).astype(f32)
+    return np.rint(np.minimum(near, far)).astype(np.int64)
+
+
+def tanh_intervals():
+    """(lo, hi, centre) of entries 0..30 (entry 0 also takes k = −1), measured on a dense f32 grid."""
+    grid = np.linspace(0, TANH_A_MAX, 4_000_001).astype(np.float32)
+    k = np.maximum(tanh_index(grid), 0)
+    out = []
+    for j in range(k.max() + 1):
+        sel = grid[k == j]
+        lo, hi = float(sel.min()), float(sel.max())
+        out.append((lo, hi, 0.0 if j == 0 else float(np.float32((lo + hi) / 2))))
+    return out
+
+
+def fit_tanh_origin(lo, hi, degree, nodes=400, iters=25):
+    """tanh t = t + Σ p_j·t^(j+2) near 0 in relative error (Lawson-reweighted least squares), so that
+    the kernel's Horner form t·(1 + t·(…)) has the constant exactly 1 (tanh x = x for tiny x). Returns
+    the Horner coefficients of the rest, highest first, each rounded to f32 with the lower ones refitted."""
+    xs = [mp.mpf(lo) + (mp.mpf(hi) - lo) * (1 - mp.cos(mp.pi * (i + 0.5) / nodes)) / 2 for i in range(nodes)]
+    ts = np.array([float(x) for x in xs])
+    ys = np.array([float(mp.tanh(x)) for x in xs])
+    rhs = np.array([float((mp.tanh(x) - x) / mp.tanh(x)) for x in xs])
+    m = degree - 1
+    B = np.stack([ts ** (m + 1 - j) for j in range(m)], axis=1) / ys[:, None]
+    w = np.ones(nodes)
+    for _ in range(iters):
+        sol, *_ = np.linalg.lstsq(B * w[:, None], rhs * w, rcond=None)
+        err = np.abs(B @ sol - rhs)
+        w = w * (err / err.max()) ** 0.5 + 1e-12
+        w /= w.max()
+    fixed = []
+    for j in range(m):
+        r = (rhs - B[:, :j] @ np.array(fixed, dtype=np.float64)) * w
+        sol, *_ = np.linalg.lstsq(B[:, j:] * w[:, None], r, rcond=None)
+        fixed.append(float(np.float32(sol[0])))
+    return fixed + [1.0]
+
+
+def gal_centre(lo, hi, spread=0.02, f64=np.tanh, f=mp.tanh):
+    """The f32 near the middle of [lo, hi] (within spread·width of it) whose f (tanh by default;
+    `f64` its numpy form) is closest to an f32 (Gal's accurate tables): storing that f32 as c0 is
+    then exact to a few hundredths of an ULP, so no low part is needed. Returns (centre, c0)."""
+    mid, half = (lo + hi) / 2, (hi - lo) * spread
+    first = np.float32(mid - half).view(np.int32)
+    last = np.float32(mid + half).view(np.int32)
+    cs = np.arange(first, last + 1, dtype=np.int32).view(np.float32)
+    exact = f64(cs.astype(np.float64))
+    rounded = exact.astype(np.float32).astype(np.float64)
+    ulp = 2.0 ** (np.floor(np.log2(exact)) - 23)
+    best = int(np.argmin(np.abs(exact - rounded) / ulp))
+    c = float(cs[best])
+    return c, float(np.float32(float(f(mp.mpf(c)))))
+
+
+def fit_fixed_constant(f, lo, hi, centre, c0, degree, nodes=300, iters=25):
+    """f(centre + t) ≈ c0 + t·P(t) for a given c0, in relative error (Lawson-reweighted least
+    squares); P's degree coefficients (highest first) rounded to f32 from the highest, the lower
+    ones refitted each time."""
+    lo2, hi2 = lo - 1e-3, hi + 1e-3  # the index's rounding may cross an edge
+    xs = [mp.mpf(lo2) + (mp.mpf(hi2) - lo2) * (1 - mp.cos(mp.pi * (i + 0.5) / nodes)) / 2 for i in range(nodes)]
+    ts = np.array([float(x - mp.mpf(centre)) for x in xs])
+    ys = np.array([float(f(x)) for x in xs])
+    rhs = np.array([float((f(x) - c0) / f(x)) for x in xs])
+    B = np.vander(ts, degree + 1)[:, :degree] / ys[:, None]
+    w = np.ones(nodes)
+    for _ in range(iters):
+        sol, *_ = np.linalg.lstsq(B * w[:, None], rhs * w, rcond=None)
+        err = np.abs(B @ sol - rhs)
+        w = w * (err / err.max()) ** 0.5 + 1e-12
+        w /= w.max()
+    fixed = []
+    for j in range(degree):
+        r = (rhs - B[:, :j] @ np.array(fixed, dtype=np.float64)) * w
+        sol, *_ = np.linalg.lstsq(B[:, j:] * w[:, None], r, rcond=None)
+        fixed.append(float(np.float32(sol[0])))
+    return fixed
+
+
+def tanh_table(degree=5, stride=37):
+    """kernels/tanh.rs: tanh a = c0 + t·P(t), t = a − centre, P of degree − 1, on the intervals of
+    `tanh_index`; centre and c0 = f32(tanh centre) from `gal_centre` (c0 = 0 on the interval at the
+    origin, whose P starts at exactly 1). Prints the Rust tables, then the max error in ULP of the
+    kernel's f32 evaluation (FMA emulated in f64) on every `stride`-th f32 in [2⁻²⁴, A_MAX], per
+    interval, against numpy's f64 tanh."""
+    rows = []
+    for lo, hi, centre in tanh_intervals():
+        if lo >= TANH_ONE_FROM:
+            rows.append((centre, [0.0] * degree, 1.0))
+        elif centre == 0.0:
+            rows.append((0.0, fit_tanh_origin(1e-4, hi, degree), 0.0))
+        else:
+            centre, c0 = gal_centre(lo, hi)
+            rows.append((centre, fit_fixed_constant(mp.tanh, lo, hi, centre, c0, degree), c0))
+    rows += [rows[0]] * (32 - len(rows))  # entry 31: k = −1
+    f32 = np.float32
+    col = lambda f: np.array([f(r) for r in rows], dtype=f32)
+    fma = lambda a, b, c: (a.astype(np.float64) * b.astype(np.float64) + c.astype(np.float64)).astype(f32)
+    bits = np.arange(0x33800000, np.float32(TANH_A_MAX).view(np.int32) + 1, stride, dtype=np.int64)
+    a = bits.astype(np.int32).view(f32)
+    k = tanh_index(a) % 32
+    t = (a - col(lambda r: r[0])[k]).astype(f32)
+    rest = col(lambda r: r[1][0])[k]
+    for j in range(1, degree):
+        rest = fma(rest, t, col(lambda r, j=j: r[1][j])[k])
+    y = fma(t, rest, col(lambda r: r[2])[k])
+    want = np.tanh(a.astype(np.float64))
+    ulp = 2.0 ** (np.floor(np.log2(want)) - 23)
+    err = np.abs(y - want) / ulp
+    for j in range(32):
+        if (k == j).any():
+            print(f"// entry {j}: max {err[k == j].max():.3f} ULP")
+    print(f"// all: max {err.max():.3f} ULP at {a[err.argmax()]!r}")
+    arr = lambda vals: "[" + ", ".join(repr(float(np.float32(v))) for v in vals) + "]"
+    print(f"const CENTRE: [f32; 32] = {arr([r[0] for r in rows])};")
+    print(f"const P: [[f32; 32]; {degree}] = [")
+    for j in range(degree):
+        print(f"    {arr([r[1][j] for r in rows])},")
+    print("];")
+    print(f"const C0: [f32; 32] = {arr([r[2] for r in rows])};")
+
+
+# tanh' = sech² on a = min(|x|, BELL_A_MAX) by k = round(min(BELL_NEAR_SLOPE·a, BELL_FAR_SLOPE·a +
+# BELL_FAR_OFFSET)), entries 0..31; past BELL_A_MAX the kernel uses 4e^{−2a}(1 − 2e^{−2a}).
+BELL_NEAR_SLOPE = 4.0
+BELL_FAR = (3.3, 1.4)
+BELL_A_MAX = 9.0
+
+
+def tanh_bell_table(degree=6, stride=37):
+    """src/math.rs, `sech_squared` (tanh' and σ'): sech² a = c0 + t·P(t), t = a − centre, P of degree − 1, on
+    the 32 intervals above (width ¼ up to a = 2, then 1/3.3), Gal centres (c0 = 1 at the origin).
+    Prints the Rust tables, then the max error in ULP of the kernel's f32 evaluation on every
+    `stride`-th f32 in [2⁻²⁴, BELL_A_MAX], per interval, against numpy's f64 1/cosh²."""
+    f32 = np.float32
+    sech2 = lambda x: 1 / mp.cosh(x) ** 2
+    sech2_64 = lambda x: 1 / np.cosh(x) ** 2
+
+    def index(a):
+        a64 = a.astype(np.float64)
+        near = (a64 * BELL_NEAR_SLOPE).astype(f32)
+        far = (a64 * BELL_FAR[0] + BELL_FAR[1]).astype(f32)  # one FMA
+        return np.rint(np.minimum(near, far)).astype(np.int64)
+
+    grid = np.linspace(0, BELL_A_MAX, 4_000_001).astype(f32)
+    k = index(grid)
+    rows = []
+    for j in range(k.max() + 1):
+        sel = grid[k == j]
+        lo, hi = float(sel.min()), float(sel.max())
+        centre, c0 = (0.0, 1.0) if j == 0 else gal_centre(lo, hi, f64=sech2_64, f=sech2)
+        rows.append((centre, fit_fixed_constant(sech2, lo, hi, centre, c0, degree), c0))
+    assert len(rows) == 32
+    col = lambda f: np.array([f(r) for r in rows], dtype=f32)
+    fma = lambda a, b, c: (a.astype(np.float64) * b.astype(np.float64) + c.astype(np.float64)).astype(f32)
+    bits = np.arange(0x33800000, f32(BELL_A_MAX).view(np.int32) + 1, stride, dtype=np.int64)
+    a = bits.astype(np.int32).view(f32)
+    k = index(a)
+    t = (a - col(lambda r: r[0])[k]).astype(f32)
+    rest = col(lambda r: r[1][0])[k]
+    for j in range(1, degree):
+        rest = fma(rest, t, col(lambda r, j=j: r[1][j])[k])
+    y = fma(t, rest, col(lambda r: r[2])[k])
+    want = sech2_64(a.astype(np.float64))
+    err = np.abs(y - want) / 2.0 ** (np.floor(np.log2(want)) - 23)
+    for j in range(32):
+        print(f"// entry {j}: max {err[k == j].max():.3f} ULP")
+    print(f"// all: max {err.max():.3f} ULP at {a[err.argmax()]!r}")
+    arr = lambda vals: "[" + ", ".join(repr(float(f32(v))) for v in vals) + "]"
+    print(f"const BELL_CENTRE: [f32; 32] = {arr([r[0] for r in rows])};")
+    print(f"const BELL_P: [[f32; 32]; {degree}] = [")
+    for j in range(degree):
+        print(f"    {arr([r[1][j] for r in rows])},")
+    print("];")
+    print(f"const BELL_C0: [f32; 32] = {arr([r[2] for r in rows])};")
+
+
 if __name__ == "__main__":
     import sys
     which = sys.argv[1:] or ["erfcx", "tanhshrink", "tanhsq"]
     if "gelu" in which:
         gelu_table()
+    if "tanh" in which:
+        tanh_table()
+    if "tanh_bell" in which:
+        tanh_bell_table()
     if "search" in which:
         erfcx_search()
     if "erfcx" in which:

@@ -107,6 +107,13 @@ pub trait Vector:
     /// conversion to an integer does the rounding), two and a blend on AVX2. Kernels use it to
     /// pick per-interval polynomial coefficients.
     fn lookup16(table: &[f32; 16], index: Self) -> Self;
+    /// `table[i mod 32]` in each lane, `i` being `index` rounded to the nearest integer (ties to
+    /// even), for `|index| < 2³¹`; a NaN index reads entry 0. So an index that rounds to −1 reads
+    /// entry 31: the low five bits of the integer, which is what AVX-512's two-register permute
+    /// (`vpermt2ps`) reads, in one instruction. AVX2 takes four permutes and three blends,
+    /// `Scalar` and `Portable` an array read per lane. Kernels use it to pick per-interval
+    /// polynomial coefficients.
+    fn lookup32(table: &[f32; 32], index: Self) -> Self;
 }
 
 /// An instruction-set path that kernels are instantiated for.

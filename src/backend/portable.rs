@@ -96,6 +96,15 @@ impl Vector for f32x8 {
         f32x8::from(index.to_array().map(|i| table[i.round_ties_even() as usize]))
     }
     #[inline(always)]
+    fn lookup32(table: &[f32; 32], index: f32x8) -> f32x8 {
+        // The low five bits of the rounded integer (−1 reads entry 31); a NaN index converts to 0.
+        f32x8::from(
+            index
+                .to_array()
+                .map(|i| table[(i.round_ties_even() as i32 & 31) as usize]),
+        )
+    }
+    #[inline(always)]
     fn lt(self, rhs: f32x8) -> f32x8 {
         self.simd_lt(rhs)
     }

@@ -45,6 +45,11 @@ impl Vector for f32 {
         table[index.round_ties_even() as usize]
     }
     #[inline(always)]
+    fn lookup32(table: &[f32; 32], index: f32) -> f32 {
+        // The low five bits of the rounded integer (−1 reads entry 31); a NaN index converts to 0.
+        table[(index.round_ties_even() as i32 & 31) as usize]
+    }
+    #[inline(always)]
     fn lt(self, rhs: f32) -> bool {
         self < rhs
     }

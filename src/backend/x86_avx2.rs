@@ -142,6 +142,22 @@ impl Vector for F32x8 {
         })
     }
     #[inline(always)]
+    fn lookup32(table: &[f32; 32], index: F32x8) -> F32x8 {
+        // Each quarter of the table is permuted by the index's low three bits; bit 3, then bit 4,
+        // shifted into the sign position, choose between them (so −1 reads entry 31). A NaN index
+        // converts to 0x80000000: entry 0.
+        // Safety: AVX2 is present (module header); the four loads read the 32 floats of `table`.
+        F32x8(unsafe {
+            let i = _mm256_cvtps_epi32(index.0);
+            let quarter = |q: usize| _mm256_permutevar8x32_ps(_mm256_loadu_ps(table.as_ptr().add(8 * q)), i);
+            let bit3 = _mm256_castsi256_ps(_mm256_slli_epi32::<28>(i));
+            let bit4 = _mm256_castsi256_ps(_mm256_slli_epi32::<27>(i));
+            let low = _mm256_blendv_ps(quarter(0), quarter(1), bit3);
+            let high = _mm256_blendv_ps(quarter(2), quarter(3), bit3);
+            _mm256_blendv_ps(low, high, bit4)
+        })
+    }
+    #[inline(always)]
     fn max_keep_nan(self, lo: F32x8) -> F32x8 {
         // vmaxps returns its second operand when either is NaN (or both are zeros), exactly
         // the default's select(self < lo, lo, self).

@@ -173,6 +173,19 @@ impl Vector for F32x16 {
         F32x16(unsafe { _mm512_permutexvar_ps(_mm512_cvtps_epi32(index.0), _mm512_loadu_ps(table.as_ptr())) })
     }
     #[inline(always)]
+    fn lookup32(table: &[f32; 32], index: F32x16) -> F32x16 {
+        // vpermt2ps reads the low five bits of each index (−1 reads entry 31: the trait's `mod
+        // 32`); a NaN index converts to 0x80000000, entry 0.
+        // Safety: AVX-512F is present (module header); the loads read the 32 floats of `table`.
+        F32x16(unsafe {
+            _mm512_permutex2var_ps(
+                _mm512_loadu_ps(table.as_ptr()),
+                _mm512_cvtps_epi32(index.0),
+                _mm512_loadu_ps(table.as_ptr().add(16)),
+            )
+        })
+    }
+    #[inline(always)]
     fn max_keep_nan(self, lo: F32x16) -> F32x16 {
         // vmaxps returns its second operand when either is NaN (or both are zeros), exactly
         // the default's select(self < lo, lo, self).
