@@ -61,8 +61,9 @@ fn check_len(a_name: &str, a: usize, b_name: &str, b: usize) {
 /// Applies an activation to `f32` slices: forward, derivative and backward.
 ///
 /// Implemented by [`Activation`](crate::Activation) (chosen at run time), by every typed kernel
-/// such as [`Tanh`](crate::Tanh) or [`Elu`](crate::Elu) (known at compile time, no `match`), and
-/// by [`Serial`] (the same, never on more than the calling thread).
+/// such as [`Tanh`](crate::Tanh) or [`Elu`](crate::Elu) (known at compile time, no `match`), by
+/// [`Serial`] (the same, never on more than the calling thread), by references and boxes of any
+/// of these, and by [`Custom`] (a [`Kernel`] of another crate).
 ///
 /// # Threads
 /// Buffers of at least [`PARALLEL_THRESHOLD`](crate::PARALLEL_THRESHOLD) elements are split

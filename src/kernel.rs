@@ -8,7 +8,8 @@ use core::fmt;
 /// Each type implementing this lives in its own file under `kernels/`. Its vector methods are
 /// loop-free and generic over [`Vector`], so the same source runs on every backend; the driver
 /// owns loops, tails and threads. Users call the slice methods of [`Apply`](crate::Apply), which
-/// every `Kernel` implements.
+/// every kernel of actkern implements; a `Kernel` written in another crate gets them through
+/// [`Custom`](crate::Custom).
 pub trait Kernel: Copy + Send + Sync + fmt::Debug + PartialEq + 'static {
     /// PyTorch's functional name, as used in spec strings (`"leaky_relu"`).
     const NAME: &'static str;
