@@ -564,12 +564,7 @@ fn prefix() -> &'static Path {
         install::install(
             &lib_dir(),
             &manifest_dir().join("include/actkern.h"),
-            &install::Layout {
-                prefix: prefix.clone(),
-                libdir: prefix.join("lib"),
-                includedir: prefix.join("include"),
-                destdir: None,
-            },
+            &install::Layout::under(&prefix),
         )
         .unwrap_or_else(|e| panic!("installing under {}: {e}", prefix.display()));
         prefix
@@ -798,12 +793,9 @@ fn install_layout_and_staging() {
 
     let stage = out_dir("destdir");
     let final_prefix = Path::new("/opt/actkern-test");
-    let mut layout = install::Layout {
-        prefix: final_prefix.to_path_buf(),
-        libdir: final_prefix.join("lib64"),
-        includedir: final_prefix.join("include"),
-        destdir: Some(stage.clone()),
-    };
+    let mut layout = install::Layout::under(final_prefix);
+    layout.libdir = final_prefix.join("lib64");
+    layout.destdir = Some(stage.clone());
     let written = install::install(&lib_dir(), &manifest_dir().join("include/actkern.h"), &layout).unwrap();
     assert!(written.iter().all(|p| p.starts_with(&stage)), "{written:?}");
     assert!(!final_prefix.exists(), "nothing outside DESTDIR");
@@ -849,12 +841,7 @@ fn readme_c_quickstart_builds_and_runs_as_written() {
     install::install(
         &lib_dir(),
         &manifest_dir().join("include/actkern.h"),
-        &install::Layout {
-            prefix: local.clone(),
-            libdir: local.join("lib"),
-            includedir: local.join("include"),
-            destdir: None,
-        },
+        &install::Layout::under(&local),
     )
     .unwrap();
     let mut cmd = Command::new("sh");

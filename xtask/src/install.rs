@@ -63,6 +63,16 @@ pub struct Layout {
 }
 
 impl Layout {
+    /// `<prefix>/lib` and `<prefix>/include`, no staging directory.
+    pub fn under(prefix: &Path) -> Layout {
+        Layout {
+            prefix: prefix.to_path_buf(),
+            libdir: prefix.join("lib"),
+            includedir: prefix.join("include"),
+            destdir: None,
+        }
+    }
+
     /// Where a final path is written to: under `destdir` when there is one.
     fn staged(&self, path: &Path) -> PathBuf {
         match &self.destdir {

@@ -86,12 +86,14 @@ fn install_command(args: &[String]) -> Result<(), String> {
         let cwd = std::env::current_dir().map_err(|e| format!("the current directory: {e}"))?;
         prefix = cwd.join(prefix);
     }
-    let layout = install::Layout {
-        libdir: libdir.map_or_else(|| prefix.join("lib"), |d| prefix.join(d)),
-        includedir: includedir.map_or_else(|| prefix.join("include"), |d| prefix.join(d)),
-        destdir,
-        prefix,
-    };
+    let mut layout = install::Layout::under(&prefix);
+    if let Some(dir) = libdir {
+        layout.libdir = prefix.join(dir);
+    }
+    if let Some(dir) = includedir {
+        layout.includedir = prefix.join(dir);
+    }
+    layout.destdir = destdir;
 
     let root = workspace_root();
     if build {
