@@ -17,12 +17,12 @@
 //!   and run them; the README's C program and its build lines are run as written. They skip,
 //!   saying so on stderr, only when there is no C (or C++) compiler, pkg-config or CMake.
 //!
-//! The libraries: before the integration tests, cargo builds this package's library with the
-//! crate types it declares (`staticlib`, `cdylib`) into `target/<profile>/deps/`, the directory
-//! holding this test's own executable, where [`lib_dir`] finds them; `libactkern.a` and
-//! `libactkern.so` carry no hash in their names there. (Only `cargo build` also copies them up
-//! into `target/<profile>/`, and those copies can be older.) So `cargo test --release -p
-//! actkern-capi` alone is enough, and always tests the library it just built.
+//! The libraries: `cargo test` builds a library for the tests only when they can link it, and
+//! a `staticlib` or `cdylib` they cannot, so [`lib_dir`] runs `cargo build -p actkern-capi`
+//! once (into this test's target directory and profile; a no-op when it is up to date) and
+//! uses `target/<profile>/deps/`, where `libactkern.a` and `libactkern.so` carry no hash in
+//! their names. So `cargo test --release -p actkern-capi` alone is enough, and always tests the
+//! library of the sources on disk.
 
 #[path = "../../xtask/src/install.rs"]
 mod install;
@@ -528,22 +528,37 @@ const SHARED_LIB: &str = if cfg!(target_os = "macos") {
     "libactkern.so"
 };
 
-/// `target/<profile>/deps/`, where cargo built `libactkern.a` and the shared library for
-/// this run (see the module's comment).
+/// `target/<profile>/deps/`, holding this package's `libactkern.a` and shared library, built
+/// (or found up to date) on first use by `cargo build -p actkern-capi` into the target directory
+/// and profile of this test: `cargo test` itself builds no library that a test cannot link
+/// (see the module's comment).
 fn lib_dir() -> PathBuf {
-    let exe = std::env::current_exe().expect("the test's own path");
-    let dir = exe
-        .parent()
-        .expect("the test runs from target/<profile>/deps/")
-        .to_path_buf();
-    for lib in ["libactkern.a", SHARED_LIB] {
-        assert!(
-            dir.join(lib).is_file(),
-            "{} is missing: cargo builds it with the library (crate-type staticlib, cdylib)",
-            dir.join(lib).display()
-        );
-    }
-    dir
+    static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let exe = std::env::current_exe().expect("the test's own path");
+            let deps = exe
+                .parent()
+                .expect("the test runs from target/<profile>/deps/")
+                .to_path_buf();
+            let profile_dir = deps.parent().expect("target/<profile>/");
+            let target_dir = profile_dir.parent().expect("target/");
+            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
+            let mut build = Command::new(cargo);
+            build
+                .args(["build", "--package", "actkern-capi", "--target-dir"])
+                .arg(target_dir)
+                .current_dir(manifest_dir());
+            if profile_dir.file_name().is_some_and(|p| p == "release") {
+                build.arg("--release");
+            }
+            checked(build);
+            for lib in ["libactkern.a", SHARED_LIB] {
+                assert!(deps.join(lib).is_file(), "{} is missing", deps.join(lib).display());
+            }
+            deps
+        })
+        .clone()
 }
 
 /// The SONAME programs linked against the shared library record (`capi/build.rs`).
