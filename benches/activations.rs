@@ -7,7 +7,8 @@
 //! ```
 //!
 //! Groups are `forward/<spec>` and `backward/<spec>`, each with `Throughput::Elements`:
-//! - `<backend>/<n>`: actkern on that backend. In cache (4Ki and 64Ki elements) on one thread
+//! - `<backend>/<n>`: actkern on that backend, and `<backend>-fast/<n>` its fast tier (`Fast`)
+//!   for the activations that have one. In cache (4Ki and 64Ki elements) on one thread
 //!   (`Serial`), every backend the CPU has at 4Ki; 1Mi and 64Mi with the default threading
 //!   (rayon above `PARALLEL_THRESHOLD`), best backend only.
 //! - `rten-vecmath/<n>`: rten-vecmath's kernel where it has one (tanh, sigmoid, elu, leaky_relu,
@@ -18,7 +19,7 @@
 //! memory-bandwidth limit) and `stream/<n>` (dx = dy·x, two streams in and one out: the
 //! backward's), parallel above the threshold like the kernels.
 
-use actkern::{ACTIVATIONS, Activation, Apply, Backend, PARALLEL_THRESHOLD, Serial, with_backend};
+use actkern::{ACTIVATIONS, Activation, Apply, Backend, Fast, PARALLEL_THRESHOLD, Serial, Tier, with_backend};
 use criterion::{
     BenchmarkGroup, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main, measurement::WallTime,
 };
@@ -131,9 +132,23 @@ fn std_map(act: &Activation, x: &[f32], y: &mut [f32]) -> bool {
     true
 }
 
+/// The forward (`dy` unused) or the backward of `act`.
+fn run_one(is_backward: bool, act: &impl Apply, x: &[f32], dy: &[f32], out: &mut [f32]) {
+    if is_backward {
+        act.backward(x, dy, out)
+    } else {
+        act.forward(x, out)
+    }
+}
+
 fn bench_activation(c: &mut Criterion, act: &Activation) {
     let backends = Backend::available();
     let best = Backend::best();
+    let tiers: &[Tier] = if act.info().fast_tier {
+        &[Tier::Accurate, Tier::Fast]
+    } else {
+        &[Tier::Accurate]
+    };
     for (direction, is_backward) in [("forward", false), ("backward", true)] {
         let mut group = c.benchmark_group(format!("{direction}/{act}"));
         for n in IN_CACHE.into_iter().chain(LARGE) {
@@ -142,14 +157,18 @@ fn bench_activation(c: &mut Criterion, act: &Activation) {
             let dy = inputs(n, GRADIENT_OFFSET);
             let mut out = outputs(n);
             let on: Vec<Backend> = if n == IN_CACHE[0] { backends.clone() } else { vec![best] };
-            for backend in on {
-                group.bench_function(BenchmarkId::new(backend.name(), n), |b| {
+            for (backend, &tier) in on.into_iter().flat_map(|b| tiers.iter().map(move |t| (b, t))) {
+                let id = match tier {
+                    Tier::Accurate => backend.name().to_string(),
+                    Tier::Fast => format!("{backend}-fast"),
+                };
+                group.bench_function(BenchmarkId::new(id, n), |b| {
                     with_backend(backend, || {
-                        b.iter(|| match (is_backward, n < PARALLEL_THRESHOLD) {
-                            (false, true) => Serial(*act).forward(&x, &mut out),
-                            (false, false) => act.forward(&x, &mut out),
-                            (true, true) => Serial(*act).backward(&x, &dy, &mut out),
-                            (true, false) => act.backward(&x, &dy, &mut out),
+                        b.iter(|| match (tier, n < PARALLEL_THRESHOLD) {
+                            (Tier::Accurate, true) => run_one(is_backward, &Serial(*act), &x, &dy, &mut out),
+                            (Tier::Accurate, false) => run_one(is_backward, act, &x, &dy, &mut out),
+                            (Tier::Fast, true) => run_one(is_backward, &Fast(Serial(*act)), &x, &dy, &mut out),
+                            (Tier::Fast, false) => run_one(is_backward, &Fast(*act), &x, &dy, &mut out),
                         })
                     })
                     .expect("available backend")

@@ -100,10 +100,15 @@ impl Gelu {
             rest = rest.mul_add(t, V::lookup16(coefficients, k));
         }
         let tail = t * rest;
-        // |c₀| > |t·rest| on every interval (G varies by less than a factor of two across one):
-        // Dekker's sum suffices.
-        let (g, g_lo) = fast_two_sum(V::lookup16(&G_C0, k), tail);
-        let g_lo = g_lo + V::lookup16(&G_C0_LO, k);
+        let (g, g_lo) = if V::FAST {
+            // G rounded once, without c₀'s low part.
+            (t.mul_add(rest, V::lookup16(&G_C0, k)), V::splat(0.0))
+        } else {
+            // |c₀| > |t·rest| on every interval (G varies by less than a factor of two across
+            // one): Dekker's sum suffices.
+            let (g, g_lo) = fast_two_sum(V::lookup16(&G_C0, k), tail);
+            (g, g_lo + V::lookup16(&G_C0_LO, k))
+        };
         // −a²/2 as an exact pair.
         let square = a * a;
         let h = square * V::splat(-0.5);
@@ -128,6 +133,7 @@ impl Gelu {
 }
 
 impl Kernel for Gelu {
+    const FAST_TIER: bool = true;
     const NAME: &'static str = "gelu";
     const PARAMS: &'static [Param] = &[Param {
         name: "approximate",
@@ -163,8 +169,13 @@ impl Kernel for Gelu {
                 // rounding before the scaling, so a subnormal Q costs nothing.
                 let (a, (g, g_lo), (q, q_lo, n)) = Self::tail(x);
                 let p = -a * g;
-                let p_lo = (-a).mul_add(g_lo, (-a).mul_add(g, -p));
-                let at_minus_a = (p + p.mul_add(q, p.mul_add(q_lo, p_lo))).ldexp(n);
+                let at_minus_a = if V::FAST {
+                    // The fast tier's g and q have no low parts.
+                    p.mul_add(q, p).ldexp(n)
+                } else {
+                    let p_lo = (-a).mul_add(g_lo, (-a).mul_add(g, -p));
+                    (p + p.mul_add(q, p.mul_add(q_lo, p_lo))).ldexp(n)
+                };
                 // gelu(x) = x + gelu(−x) for x ≥ 0 (Φ(x) = 1 − Q(x)); |gelu(−x)| < gelu(x),
                 // so nothing cancels. +inf stays +inf; gelu(−inf) is −0 and gelu(−0) = −0
                 // through the sign (x·Φ(x) has the sign of x). NaN fails `x >= 0`.
@@ -186,6 +197,12 @@ impl Kernel for Gelu {
                 // gelu'(−a) = Q(a) − a·φ(a) = 2ⁿ·(h + h·(q + q_lo) + h_lo), h + h_lo = G − a/√(2π),
                 // summed exactly (the two cross near a = 0.75, the derivative's zero).
                 let (a, (g, g_lo), (q, q_lo, n)) = Self::tail(x);
+                if V::FAST {
+                    // G − a/√(2π) rounded once; near its zero SPEC §4's absolute allowance holds.
+                    let h = a.mul_add(V::splat(-INV_SQRT_2PI_HI), g);
+                    let at_minus_a = h.mul_add(q, h).ldexp(n);
+                    return V::select(x.ge(V::splat(0.0)), V::splat(1.0) - at_minus_a, at_minus_a);
+                }
                 let slope = a * V::splat(INV_SQRT_2PI_HI);
                 let slope_lo = a.mul_add(V::splat(INV_SQRT_2PI_LO), a.mul_add(V::splat(INV_SQRT_2PI_HI), -slope));
                 let (h, h_lo) = two_sum(g, -slope);

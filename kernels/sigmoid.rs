@@ -27,6 +27,7 @@ use crate::math::{logistic, sech_squared};
 pub struct Sigmoid;
 
 impl Kernel for Sigmoid {
+    const FAST_TIER: bool = true;
     const NAME: &'static str = "sigmoid";
     const FORMULA: &'static str = "1 / (1 + exp(-x)); f'(x) = sigmoid(x) * sigmoid(-x)";
     const EXAMPLES: &'static [&'static str] = &["sigmoid"];

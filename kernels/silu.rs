@@ -33,6 +33,7 @@ pub struct Silu;
 const FACTOR_FLOOR: f32 = -104.0;
 
 impl Kernel for Silu {
+    const FAST_TIER: bool = true;
     const NAME: &'static str = "silu";
     const ALIASES: &'static [&'static str] = &["swish"];
     const FORMULA: &'static str = "x * sigmoid(x); f'(x) = sigmoid(x) * (1 + x * (1 - sigmoid(x)))";

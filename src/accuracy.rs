@@ -10,7 +10,7 @@
 
 use crate::apply::{Apply, KernelVisitor};
 use crate::kernel::Kernel;
-use crate::{Activation, Serial};
+use crate::{Activation, Fast, Serial, Tier};
 
 /// The smallest positive normal f32, 2⁻¹²⁶.
 const MIN_NORMAL: f64 = 1.175_494_350_822_287_5e-38;
@@ -79,12 +79,34 @@ pub fn ulp_error(got: f32, want: f64) -> f64 {
     diff / f64::from_bits(((exponent - 23 + 1023) as u64) << 52)
 }
 
-/// SPEC §4's bound for one function of `act`, in ULPs; 0 means bit-identical to PyTorch (the
-/// piecewise-linear forwards) or exact.
-pub fn bound(act: &Activation, function: Function) -> f64 {
+/// The bound for one function of `act` in `tier`, in ULPs; 0 means bit-identical to PyTorch
+/// (the piecewise-linear forwards) or exact. SPEC §4's 2 ULP in the accurate tier; 4 ULP in the
+/// fast tier for the activations that have one ([`Tier::Fast`]), the accurate bound for the
+/// others (they run the accurate kernel).
+pub fn bound(act: &Activation, function: Function, tier: Tier) -> f64 {
     match function {
         Function::Forward if is_piecewise_linear(act) => 0.0,
+        _ if tier == Tier::Fast && act.info().fast_tier => 4.0,
         _ => 2.0,
+    }
+}
+
+/// The bound for a fused backward, `dy · f'(x)`, in ULPs: SPEC §4's 3 in the accurate tier,
+/// 5 in the fast tier for the activations that have one.
+pub fn backward_bound(act: &Activation, tier: Tier) -> f64 {
+    if tier == Tier::Fast && act.info().fast_tier {
+        5.0
+    } else {
+        3.0
+    }
+}
+
+/// The absolute error SPEC §4 accepts near a zero of the derivative (times |dy| for the
+/// backward), instead of a relative one: 2⁻²⁴, doubled in the fast tier as its ULP bound is.
+pub fn near_zero_allowance(tier: Tier) -> f64 {
+    match tier {
+        Tier::Accurate => 2f64.powi(-24),
+        Tier::Fast => 2f64.powi(-23),
     }
 }
 
@@ -122,11 +144,14 @@ fn expected_of<K: Kernel>(k: &K, function: Function, x: f32) -> Option<f64> {
 
 /// Error with every SPEC §4 allowance: bit identity for piecewise-linear forwards (any
 /// difference is infinite), the absolute 2⁻²⁴ allowance near a zero of the derivative.
-fn error_of<K: Kernel>(k: &K, function: Function, x: f32, got: f32) -> (f64, f64) {
+fn error_of<K: Kernel>(k: &K, function: Function, x: f32, got: f32, tier: Tier) -> (f64, f64) {
     let Some(want) = expected_of(k, function, x) else {
         return (0.0, f64::NAN);
     };
-    (judge::<K>(function, k.pytorch_forward(x).is_some(), x, got, want), want)
+    (
+        judge::<K>(function, k.pytorch_forward(x).is_some(), x, got, want, tier),
+        want,
+    )
 }
 
 /// How far from a zero of the derivative SPEC §4's absolute allowance reaches ("near a zero
@@ -138,7 +163,7 @@ fn near_zero_of<K: Kernel>(x: f32) -> bool {
 }
 
 /// Whether `x` is near a zero of `act`'s derivative, where SPEC §4 accepts an absolute error
-/// of 2⁻²⁴ (times |dy| for the backward) instead of a relative one.
+/// ([`near_zero_allowance`], times |dy| for the backward) instead of a relative one.
 pub fn near_derivative_zero(act: &Activation, x: f32) -> bool {
     act.info()
         .derivative_zero
@@ -146,13 +171,14 @@ pub fn near_derivative_zero(act: &Activation, x: f32) -> bool {
 }
 
 /// The error of `got` against `want` under the rules of [`error`].
-fn judge<K: Kernel>(function: Function, piecewise_linear: bool, x: f32, got: f32, want: f64) -> f64 {
+fn judge<K: Kernel>(function: Function, piecewise_linear: bool, x: f32, got: f32, want: f64, tier: Tier) -> f64 {
     if function == Function::Forward && piecewise_linear {
         let same = got.to_bits() == (want as f32).to_bits() || (got.is_nan() && want.is_nan());
         return if same { 0.0 } else { f64::INFINITY };
     }
-    let near_zero_allowance =
-        function == Function::Derivative && near_zero_of::<K>(x) && (f64::from(got) - want).abs() <= 2f64.powi(-24);
+    let near_zero_allowance = function == Function::Derivative
+        && near_zero_of::<K>(x)
+        && (f64::from(got) - want).abs() <= near_zero_allowance(tier);
     if near_zero_allowance { 0.0 } else { ulp_error(got, want) }
 }
 
@@ -168,33 +194,39 @@ pub fn expected(act: &Activation, function: Function, input: f32) -> Option<f64>
 }
 
 /// Error of `got = function(input)` in ULPs with every SPEC §4 allowance applied: bit identity
-/// for piecewise-linear forwards (any difference is infinite), and the absolute 2⁻²⁴ allowance
-/// near a zero of the derivative where the activation has one.
-pub fn error(act: &Activation, function: Function, input: f32, got: f32) -> f64 {
-    struct Error(Function, f32, f32);
+/// for piecewise-linear forwards (any difference is infinite), and the absolute allowance near
+/// a zero of the derivative ([`near_zero_allowance`] of `tier`) where the activation has one.
+pub fn error(act: &Activation, function: Function, input: f32, got: f32, tier: Tier) -> f64 {
+    struct Error(Function, f32, f32, Tier);
     impl KernelVisitor<f64> for Error {
         fn visit<K: Kernel>(self, k: &K) -> f64 {
-            error_of(k, self.0, self.1, self.2).0
+            error_of(k, self.0, self.1, self.2, self.3).0
         }
     }
-    act.visit(Error(function, input, got))
+    act.visit(Error(function, input, got, tier))
 }
 
-/// Runs `function` of `act` over `inputs` on the calling thread, with the active backend.
-/// Fails only for a derivative from the output that `act` does not support.
+/// Runs `function` of `act` in `tier` over `inputs` on the calling thread, with the active
+/// backend. Fails only for a derivative from the output that `act` does not support.
 pub fn evaluate(
     act: &Activation,
     function: Function,
+    tier: Tier,
     inputs: &[f32],
     out: &mut [f32],
 ) -> Result<(), crate::FromOutputError> {
-    let serial = Serial(*act);
-    match function {
-        Function::Forward => serial.forward(inputs, out),
-        Function::Derivative => serial.derivative(inputs, out),
-        Function::DerivativeFromOutput => serial.derivative_from_output(inputs, out)?,
+    fn run(on: impl Apply, function: Function, inputs: &[f32], out: &mut [f32]) -> Result<(), crate::FromOutputError> {
+        match function {
+            Function::Forward => on.forward(inputs, out),
+            Function::Derivative => on.derivative(inputs, out),
+            Function::DerivativeFromOutput => on.derivative_from_output(inputs, out)?,
+        }
+        Ok(())
     }
-    Ok(())
+    match tier {
+        Tier::Accurate => run(Serial(act), function, inputs, out),
+        Tier::Fast => run(Fast(Serial(act)), function, inputs, out),
+    }
 }
 
 /// The largest error seen over a set of inputs, and where.
@@ -247,27 +279,33 @@ impl Worst {
     }
 }
 
-/// Measures `function` of `act` on `inputs` with the active backend.
-pub fn measure(act: &Activation, function: Function, inputs: &[f32]) -> Worst {
+/// Measures `function` of `act` in `tier` on `inputs` with the active backend.
+pub fn measure(act: &Activation, function: Function, tier: Tier, inputs: &[f32]) -> Worst {
     let mut out = vec![0.0f32; inputs.len()];
-    if evaluate(act, function, inputs, &mut out).is_err() {
+    if evaluate(act, function, tier, inputs, &mut out).is_err() {
         return Worst::default();
     }
-    compare(act, function, inputs, &out)
+    compare(act, function, tier, inputs, &out)
 }
 
-/// Compares outputs already computed for `inputs` against the reference.
-pub fn compare(act: &Activation, function: Function, inputs: &[f32], outputs: &[f32]) -> Worst {
-    compare_many(act, function, inputs, &[outputs])[0]
+/// Compares outputs of `tier` already computed for `inputs` against the reference.
+pub fn compare(act: &Activation, function: Function, tier: Tier, inputs: &[f32], outputs: &[f32]) -> Worst {
+    compare_many(act, function, tier, inputs, &[outputs])[0]
 }
 
-/// Compares several sets of outputs for the same `inputs` (one per backend, say), computing the
-/// reference once per input.
-pub fn compare_many(act: &Activation, function: Function, inputs: &[f32], outputs: &[&[f32]]) -> Vec<Worst> {
-    struct Compare<'a>(Function, &'a [f32], &'a [&'a [f32]]);
+/// Compares several sets of outputs of `tier` for the same `inputs` (one per backend, say),
+/// computing the reference once per input.
+pub fn compare_many(
+    act: &Activation,
+    function: Function,
+    tier: Tier,
+    inputs: &[f32],
+    outputs: &[&[f32]],
+) -> Vec<Worst> {
+    struct Compare<'a>(Function, Tier, &'a [f32], &'a [&'a [f32]]);
     impl KernelVisitor<Vec<Worst>> for Compare<'_> {
         fn visit<K: Kernel>(self, k: &K) -> Vec<Worst> {
-            let Compare(function, inputs, outputs) = self;
+            let Compare(function, tier, inputs, outputs) = self;
             let mut worst = vec![Worst::default(); outputs.len()];
             let piecewise_linear = k.pytorch_forward(0.0).is_some();
             for (i, &x) in inputs.iter().enumerate() {
@@ -280,7 +318,7 @@ pub fn compare_many(act: &Activation, function: Function, inputs: &[f32], output
                     // Backends usually agree bit for bit: judge each distinct output once.
                     let ulp = match previous {
                         Some((bits, ulp)) if bits == got.to_bits() => ulp,
-                        _ => judge::<K>(function, piecewise_linear, x, got, want),
+                        _ => judge::<K>(function, piecewise_linear, x, got, want, tier),
                     };
                     previous = Some((got.to_bits(), ulp));
                     w.update(ulp, x, got, want);
@@ -289,5 +327,5 @@ pub fn compare_many(act: &Activation, function: Function, inputs: &[f32], output
             worst
         }
     }
-    act.visit(Compare(function, inputs, outputs))
+    act.visit(Compare(function, tier, inputs, outputs))
 }

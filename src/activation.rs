@@ -21,6 +21,8 @@ pub struct ActivationInfo {
     pub derivative_crosses_zero: bool,
     /// Where the derivative crosses zero, if it does.
     pub derivative_zero: Option<f32>,
+    /// Whether [`Fast`](crate::Fast) runs a cheaper kernel than the default ([`Kernel::FAST_TIER`]).
+    pub fast_tier: bool,
     pub(crate) build: fn(&[ParamValue]) -> Result<Activation, String>,
 }
 
@@ -37,6 +39,7 @@ impl ActivationInfo {
             examples: K::EXAMPLES,
             derivative_crosses_zero: K::DERIVATIVE_ZERO.is_some(),
             derivative_zero: K::DERIVATIVE_ZERO,
+            fast_tier: K::FAST_TIER,
             build: build::<K>,
         }
     }

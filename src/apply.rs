@@ -103,23 +103,28 @@ pub trait Apply {
         true
     }
 
+    /// The accuracy tier the slice methods run in ([`Tier::Fast`] for [`Fast`]).
+    fn tier(&self) -> Tier {
+        Tier::Accurate
+    }
+
     /// `y[i] = f(x[i])`.
     #[track_caller]
     fn forward(&self, x: &[f32], y: &mut [f32]) {
         check_len("x", x.len(), "y", y.len());
-        let _ = self.visit(RunJob(Job::Forward { x, y }, self.allows_threads()));
+        let _ = self.visit(RunJob::new(self, Job::Forward { x, y }));
     }
 
     /// `x[i] = f(x[i])`.
     fn forward_inplace(&self, x: &mut [f32]) {
-        let _ = self.visit(RunJob(Job::ForwardInPlace { xy: x }, self.allows_threads()));
+        let _ = self.visit(RunJob::new(self, Job::ForwardInPlace { xy: x }));
     }
 
     /// `d[i] = f'(x[i])`.
     #[track_caller]
     fn derivative(&self, x: &[f32], d: &mut [f32]) {
         check_len("x", x.len(), "d", d.len());
-        let _ = self.visit(RunJob(Job::Derivative { x, d }, self.allows_threads()));
+        let _ = self.visit(RunJob::new(self, Job::Derivative { x, d }));
     }
 
     /// `dx[i] = dy[i] · f'(x[i])`, fused; exactly `dy[i]` or `0` on linear pieces of slope 1 or 0.
@@ -127,14 +132,14 @@ pub trait Apply {
     fn backward(&self, x: &[f32], dy: &[f32], dx: &mut [f32]) {
         check_len("x", x.len(), "dy", dy.len());
         check_len("x", x.len(), "dx", dx.len());
-        let _ = self.visit(RunJob(Job::Backward { x, dy, dx }, self.allows_threads()));
+        let _ = self.visit(RunJob::new(self, Job::Backward { x, dy, dx }));
     }
 
     /// `dy_dx[i] = dy_dx[i] · f'(x[i])`: the incoming gradient is overwritten by the outgoing one.
     #[track_caller]
     fn backward_inplace(&self, x: &[f32], dy_dx: &mut [f32]) {
         check_len("x", x.len(), "dy_dx", dy_dx.len());
-        let _ = self.visit(RunJob(Job::BackwardInPlace { x, dy_dx }, self.allows_threads()));
+        let _ = self.visit(RunJob::new(self, Job::BackwardInPlace { x, dy_dx }));
     }
 
     /// `d[i] = f'(x[i])` computed from `y[i] = f(x[i])` alone (SPEC §2.3), for engines that keep
@@ -143,7 +148,7 @@ pub trait Apply {
     #[track_caller]
     fn derivative_from_output(&self, y: &[f32], d: &mut [f32]) -> Result<(), FromOutputError> {
         check_len("y", y.len(), "d", d.len());
-        self.visit(RunJob(Job::DerivativeFromOutput { y, d }, self.allows_threads()))
+        self.visit(RunJob::new(self, Job::DerivativeFromOutput { y, d }))
     }
 
     /// `dx[i] = dy[i] · f'(x[i])` computed from `y[i] = f(x[i])` (SPEC §2.3). An error, writing
@@ -152,7 +157,7 @@ pub trait Apply {
     fn backward_from_output(&self, y: &[f32], dy: &[f32], dx: &mut [f32]) -> Result<(), FromOutputError> {
         check_len("y", y.len(), "dy", dy.len());
         check_len("y", y.len(), "dx", dx.len());
-        self.visit(RunJob(Job::BackwardFromOutput { y, dy, dx }, self.allows_threads()))
+        self.visit(RunJob::new(self, Job::BackwardFromOutput { y, dy, dx }))
     }
 
     /// Whether [`Apply::backward_from_output`] is supported.
@@ -167,17 +172,31 @@ pub trait Apply {
     }
 }
 
-struct RunJob<'a>(Job<'a>, bool);
+/// A slice method's job, with the threading and tier of the [`Apply`] it was called on.
+struct RunJob<'a> {
+    job: Job<'a>,
+    parallel: bool,
+    tier: Tier,
+}
+
+impl<'a> RunJob<'a> {
+    fn new<A: Apply + ?Sized>(on: &A, job: Job<'a>) -> RunJob<'a> {
+        RunJob {
+            job,
+            parallel: on.allows_threads(),
+            tier: on.tier(),
+        }
+    }
+}
 
 impl KernelVisitor<Result<(), FromOutputError>> for RunJob<'_> {
     fn visit<K: Kernel>(self, k: &K) -> Result<(), FromOutputError> {
-        let RunJob(job, parallel) = self;
-        if job.is_from_output() && !k.has_derivative_from_output() {
+        if self.job.is_from_output() && !k.has_derivative_from_output() {
             return Err(FromOutputError {
                 activation: crate::Activation::describe_kernel(k),
             });
         }
-        driver::execute(k, job, parallel);
+        driver::execute(k, self.job, self.parallel, self.tier);
         Ok(())
     }
 }
@@ -199,6 +218,9 @@ impl<A: Apply + ?Sized> Apply for &A {
     fn allows_threads(&self) -> bool {
         (**self).allows_threads()
     }
+    fn tier(&self) -> Tier {
+        (**self).tier()
+    }
 }
 
 /// A boxed activation applies like the activation itself.
@@ -208,6 +230,9 @@ impl<A: Apply + ?Sized> Apply for Box<A> {
     }
     fn allows_threads(&self) -> bool {
         (**self).allows_threads()
+    }
+    fn tier(&self) -> Tier {
+        (**self).tier()
     }
 }
 
@@ -286,5 +311,78 @@ impl<A: Apply> Apply for Serial<A> {
     }
     fn allows_threads(&self) -> bool {
         false
+    }
+    fn tier(&self) -> Tier {
+        self.0.tier()
+    }
+}
+
+/// How close to the exact result an activation's slice methods are.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Tier {
+    /// The default: within SPEC §4's bounds (at most 2 ULP for the transcendental functions),
+    /// the same bits on every backend with fused multiply-add.
+    #[default]
+    Accurate,
+    /// The bound that rten-vecmath and XNNPACK document, for engines that accept it: at most
+    /// 4 ULP forward and derivative and 5 ULP backward wherever the result is a normal float,
+    /// with the accurate tier's NaN, infinity, signed-zero and kink rules. The contract lets
+    /// results differ between backends; in this release the fused backends still agree bit for
+    /// bit (a reciprocal estimate, whose bits differ between AVX-512 and AVX2, was measured
+    /// slower than the division on Zen 4). The measured errors are in the README's accuracy
+    /// table.
+    Fast,
+}
+
+impl Tier {
+    /// `"accurate"` or `"fast"`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Tier::Accurate => "accurate",
+            Tier::Fast => "fast",
+        }
+    }
+}
+
+impl fmt::Display for Tier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Runs the wrapped activation in the fast tier ([`Tier::Fast`]): cheaper steps in the shared
+/// math of the transcendental functions (a shorter polynomial for eˣ, rounding errors no longer
+/// carried as low parts through a corrected division), within 4 ULP forward
+/// and derivative and 5 ULP backward wherever the result is a normal float. Piecewise-linear
+/// activations have one tier and run unchanged. It wraps anything that implements [`Apply`] and
+/// composes with [`Serial`] either way round.
+///
+/// ```
+/// use actkern::{Activation, Apply, Fast, Serial, Sigmoid, Tier};
+/// let x = [-3.0f32, -0.5, 0.0, 0.5, 3.0];
+/// let (mut accurate, mut fast) = ([0.0f32; 5], [0.0f32; 5]);
+/// Sigmoid.forward(&x, &mut accurate);
+/// Fast(Sigmoid).forward(&x, &mut fast);
+/// for (a, f) in accurate.iter().zip(&fast) {
+///     assert!((a - f).abs() <= 4.0 * f32::EPSILON * a.abs());
+/// }
+///
+/// let act: Activation = "gelu(approximate=tanh)".parse().unwrap();
+/// assert_eq!(Serial(Fast(&act)).tier(), Tier::Fast);
+/// Fast(Serial(&act)).forward(&x, &mut fast); // one thread, fast tier
+/// assert_eq!(fast[2], 0.0);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Fast<A>(pub A);
+
+impl<A: Apply> Apply for Fast<A> {
+    fn visit<R>(&self, visitor: impl KernelVisitor<R>) -> R {
+        self.0.visit(visitor)
+    }
+    fn allows_threads(&self) -> bool {
+        self.0.allows_threads()
+    }
+    fn tier(&self) -> Tier {
+        Tier::Fast
     }
 }

@@ -4,6 +4,8 @@
 //! depend on where it sits in the buffer, and rayon chunks are multiples of every lane count, so
 //! it does not depend on the thread count either.
 
+use crate::Tier;
+use crate::backend::fast::FastLanes;
 use crate::backend::{self, Backend, Vector};
 use crate::kernel::Kernel;
 
@@ -114,23 +116,35 @@ impl<'a> Job<'a> {
 
 /// Runs `job` on the active backend: on the calling thread when `parallel` is false or the
 /// buffer is short, otherwise split into chunks on the current rayon pool.
-pub(crate) fn execute<K: Kernel>(k: &K, job: Job<'_>, parallel: bool) {
+pub(crate) fn execute<K: Kernel>(k: &K, job: Job<'_>, parallel: bool, tier: Tier) {
     let backend = backend::backend();
     if parallel && job.len() >= PARALLEL_THRESHOLD && rayon::current_num_threads() > 1 {
-        run_split(backend, k, job);
+        run_split(backend, k, job, tier);
     } else {
-        backend::run_on(backend, k, job);
+        backend::run_on(backend, k, job, tier);
     }
 }
 
-fn run_split<K: Kernel>(backend: Backend, k: &K, job: Job<'_>) {
+fn run_split<K: Kernel>(backend: Backend, k: &K, job: Job<'_>, tier: Tier) {
     let n = job.len();
     if n <= CHUNK {
-        backend::run_on(backend, k, job);
+        backend::run_on(backend, k, job, tier);
     } else {
         let mid = (n / 2 / CHUNK).max(1) * CHUNK;
         let (a, b) = job.split_at(mid);
-        rayon::join(|| run_split(backend, k, a), || run_split(backend, k, b));
+        rayon::join(|| run_split(backend, k, a, tier), || run_split(backend, k, b, tier));
+    }
+}
+
+/// Runs `job` with `k` on vectors `V`, in `tier`: the fast tier runs `V` wrapped in
+/// [`FastLanes`], for kernels that have one ([`Kernel::FAST_TIER`]); the others have a single
+/// tier and are not instantiated twice.
+#[inline(always)]
+pub(crate) fn run<V: Vector, K: Kernel>(k: &K, job: Job<'_>, tier: Tier) {
+    if K::FAST_TIER && tier == Tier::Fast {
+        run_vectors::<FastLanes<V>, K>(k, job)
+    } else {
+        run_vectors::<V, K>(k, job)
     }
 }
 
@@ -140,7 +154,7 @@ fn run_split<K: Kernel>(backend: Backend, k: &K, job: Job<'_>) {
 /// only at LLVM's discretion, and one compiled on its own lacks the target feature, which turns
 /// every intrinsic into a call.)
 #[inline(always)]
-pub(crate) fn run<V: Vector, K: Kernel>(k: &K, job: Job<'_>) {
+fn run_vectors<V: Vector, K: Kernel>(k: &K, job: Job<'_>) {
     match job {
         Job::Forward { x, y } => map1::<V, _>(x, y, Forward(k)),
         Job::ForwardInPlace { xy } => map1_in_place::<V, _>(xy, Forward(k)),

@@ -26,6 +26,11 @@ pub trait Kernel: Copy + Send + Sync + fmt::Debug + PartialEq + 'static {
     /// [`ZERO_WINDOW`](crate::accuracy::ZERO_WINDOW) of it SPEC §4 accepts an absolute error of
     /// 2⁻²⁴ instead of a relative one.
     const DERIVATIVE_ZERO: Option<f32> = None;
+    /// Whether the kernel has a fast tier ([`Fast`](crate::Fast)) of its own: true for the
+    /// kernels whose shared math takes a cheaper step when [`Vector::FAST`] is set. The others
+    /// (the piecewise-linear ones) have one tier, which [`Fast`](crate::Fast) runs unchanged,
+    /// without compiling it twice.
+    const FAST_TIER: bool = false;
 
     /// Builds the activation from values in [`Kernel::PARAMS`] order, already checked against
     /// each parameter's own range. Returns a message for constraints between parameters.

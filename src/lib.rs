@@ -51,7 +51,7 @@ pub mod reference;
 mod spec;
 
 pub use activation::{ACTIVATIONS, Activation, ActivationInfo};
-pub use apply::{Apply, Custom, FromOutputError, KernelVisitor, Serial};
+pub use apply::{Apply, Custom, Fast, FromOutputError, KernelVisitor, Serial, Tier};
 pub use backend::{Backend, BackendError, Vector, backend, set_backend, with_backend};
 pub use driver::PARALLEL_THRESHOLD;
 pub use kernel::{Kernel, Param, ParamKind, ParamValue, Range};

@@ -6,7 +6,7 @@
 
 mod common;
 
-use actkern::{Activation, Apply, Backend, Kernel, KernelVisitor, PARALLEL_THRESHOLD, Serial};
+use actkern::{Activation, Apply, Backend, Fast, Kernel, KernelVisitor, PARALLEL_THRESHOLD, Serial, Tier};
 use common::{Failures, backends, instances, on, show, special_inputs};
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt, SeedableRng};
@@ -247,6 +247,53 @@ fn typed_kernels_agree_with_activation() {
         }
     }
     failures.assert_none("typed kernels");
+}
+
+/// `Fast` composes with `Serial` either way round, through references too: the same bits
+/// whatever the wrapping and the thread count. Activations without a fast tier of their own give
+/// exactly the accurate tier's bits; the others are checked against their bounds by the sweeps.
+#[test]
+fn fast_wraps_and_composes() {
+    let len = PARALLEL_THRESHOLD + 4_099;
+    let mut failures = Failures::default();
+    for info in actkern::ACTIVATIONS {
+        let act = info.default_instance();
+        let (x, dy) = buffers(&act, len, 5);
+        assert_eq!(Fast(act).tier(), Tier::Fast);
+        assert_eq!(Serial(Fast(&act)).tier(), Tier::Fast);
+        assert_eq!(Fast(Serial(act)).tier(), Tier::Fast);
+        assert!(!Fast(Serial(act)).allows_threads() && Fast(act).allows_threads());
+        for method in METHODS {
+            let mut outs = vec![vec![0.0f32; len]; 4];
+            let b = Backend::best();
+            let ok = on(b, || {
+                [
+                    call(&Fast(act), method, &x, &dy, &mut outs[0]),
+                    call(&Serial(Fast(&act)), method, &x, &dy, &mut outs[1]),
+                    call(&Fast(Serial(&act)), method, &x, &dy, &mut outs[2]),
+                    call(&act, method, &x, &dy, &mut outs[3]),
+                ]
+            });
+            if ok.iter().any(|&o| o != ok[0]) {
+                failures.push(format!("{act} {method:?}: supported differently by the wrappers"));
+                continue;
+            }
+            if !ok[0] {
+                continue;
+            }
+            if !same_bits(&outs[0], &outs[1]) || !same_bits(&outs[0], &outs[2]) {
+                failures.push(format!(
+                    "{act} {method:?} [{b}]: Fast, Serial(Fast) and Fast(Serial) differ"
+                ));
+            }
+            if !info.fast_tier && !same_bits(&outs[0], &outs[3]) {
+                failures.push(format!(
+                    "{act} {method:?} [{b}]: no fast tier, yet Fast changed the bits"
+                ));
+            }
+        }
+    }
+    failures.assert_none("Fast wrapper");
 }
 
 /// The message of a panic, or `None` if `f` did not panic.

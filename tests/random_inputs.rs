@@ -6,7 +6,7 @@
 mod common;
 
 use actkern::accuracy::Function;
-use actkern::{Activation, Apply, Backend};
+use actkern::{Activation, Apply, Backend, Tier};
 use common::{Failures, instances, kinks, on, sweep_backward, sweep_function};
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::{Rng, RngExt, SeedableRng};
@@ -92,7 +92,14 @@ fn gradients(n: usize) -> Vec<f32> {
 fn random_forward() {
     let mut failures = Failures::default();
     for act in instances() {
-        sweep_function(&act, Function::Forward, &inputs(&act), false, &mut failures);
+        sweep_function(
+            &act,
+            Tier::Accurate,
+            Function::Forward,
+            &inputs(&act),
+            false,
+            &mut failures,
+        );
     }
     failures.assert_none("forward on random inputs");
 }
@@ -101,7 +108,14 @@ fn random_forward() {
 fn random_derivative() {
     let mut failures = Failures::default();
     for act in instances() {
-        sweep_function(&act, Function::Derivative, &inputs(&act), false, &mut failures);
+        sweep_function(
+            &act,
+            Tier::Accurate,
+            Function::Derivative,
+            &inputs(&act),
+            false,
+            &mut failures,
+        );
     }
     failures.assert_none("derivative on random inputs");
 }
@@ -112,7 +126,7 @@ fn random_backward() {
     for act in instances() {
         let x = inputs(&act);
         let dy = gradients(x.len());
-        sweep_backward(&act, false, &x, &dy, false, &mut failures);
+        sweep_backward(&act, Tier::Accurate, false, &x, &dy, false, &mut failures);
     }
     failures.assert_none("backward on random inputs");
 }
@@ -128,9 +142,16 @@ fn random_from_output() {
         on(Backend::Scalar, || act.forward(&x, &mut y));
         let mut ys = x;
         ys.extend_from_slice(&y);
-        sweep_function(&act, Function::DerivativeFromOutput, &ys, false, &mut failures);
+        sweep_function(
+            &act,
+            Tier::Accurate,
+            Function::DerivativeFromOutput,
+            &ys,
+            false,
+            &mut failures,
+        );
         let dy = gradients(ys.len());
-        sweep_backward(&act, true, &ys, &dy, false, &mut failures);
+        sweep_backward(&act, Tier::Accurate, true, &ys, &dy, false, &mut failures);
     }
     failures.assert_none("from-output on random inputs");
 }

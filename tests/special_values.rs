@@ -7,7 +7,7 @@
 mod common;
 
 use actkern::accuracy::{self, Function, ulp_error};
-use actkern::{ACTIVATIONS, Activation, Apply, Backend};
+use actkern::{ACTIVATIONS, Activation, Apply, Backend, Fast, Tier};
 use common::{
     DYS, Failures, backends, check_backward, check_function, has_from_output, instances, nans, on, real_params, show,
     special_inputs,
@@ -46,7 +46,7 @@ fn forward_and_forward_inplace() {
                 act.forward(&x, &mut y);
                 act.forward_inplace(&mut inplace);
             });
-            check_function(&act, b, Function::Forward, &x, &y, &mut failures);
+            check_function(&act, b, Tier::Accurate, Function::Forward, &x, &y, &mut failures);
             if let Some(i) = first_difference(&y, &inplace) {
                 failures.push(format!(
                     "{act} [{b}]: forward_inplace differs from forward at x={}: {} vs {}",
@@ -60,6 +60,29 @@ fn forward_and_forward_inplace() {
     failures.assert_none("forward on special values");
 }
 
+/// The fast tier keeps every rule of SPEC §2–3 (NaN, infinities, signed zeros, kinks) and its
+/// own bounds on the special inputs, on every backend, for forward, derivative and backward.
+#[test]
+fn fast_tier_on_special_values() {
+    let mut failures = Failures::default();
+    for act in instances().into_iter().filter(|a| a.info().fast_tier) {
+        let x = special_inputs(&act);
+        let (xs, dys) = with_every_dy(&x);
+        for b in backends() {
+            let (mut y, mut d, mut dx) = (vec![0.0; x.len()], vec![0.0; x.len()], vec![0.0; xs.len()]);
+            on(b, || {
+                Fast(&act).forward(&x, &mut y);
+                Fast(&act).derivative(&x, &mut d);
+                Fast(&act).backward(&xs, &dys, &mut dx);
+            });
+            check_function(&act, b, Tier::Fast, Function::Forward, &x, &y, &mut failures);
+            check_function(&act, b, Tier::Fast, Function::Derivative, &x, &d, &mut failures);
+            check_backward(&act, b, Tier::Fast, false, &xs, &dys, &dx, &mut failures);
+        }
+    }
+    failures.assert_none("fast tier on special values");
+}
+
 #[test]
 fn derivative() {
     let mut failures = Failures::default();
@@ -68,7 +91,7 @@ fn derivative() {
         for b in backends() {
             let mut d = vec![0.0; x.len()];
             on(b, || act.derivative(&x, &mut d));
-            check_function(&act, b, Function::Derivative, &x, &d, &mut failures);
+            check_function(&act, b, Tier::Accurate, Function::Derivative, &x, &d, &mut failures);
         }
     }
     failures.assert_none("derivative on special values");
@@ -86,7 +109,7 @@ fn backward_and_backward_inplace() {
                 act.backward(&x, &dy, &mut dx);
                 act.backward_inplace(&x, &mut inplace);
             });
-            check_backward(&act, b, false, &x, &dy, &dx, &mut failures);
+            check_backward(&act, b, Tier::Accurate, false, &x, &dy, &dx, &mut failures);
             if let Some(i) = first_difference(&dx, &inplace) {
                 failures.push(format!(
                     "{act} [{b}]: backward_inplace differs from backward at x={} dy={}: {} vs {}",
@@ -147,14 +170,22 @@ fn from_output() {
                 failures.push(format!("{act} [{b}]: derivative_from_output failed: {e}"));
                 continue;
             }
-            check_function(&act, b, Function::DerivativeFromOutput, &ys, &d, &mut failures);
+            check_function(
+                &act,
+                b,
+                Tier::Accurate,
+                Function::DerivativeFromOutput,
+                &ys,
+                &d,
+                &mut failures,
+            );
             let (yy, dy) = with_every_dy(&ys);
             let mut dx = vec![0.0; yy.len()];
             if let Err(e) = on(b, || act.backward_from_output(&yy, &dy, &mut dx)) {
                 failures.push(format!("{act} [{b}]: backward_from_output failed: {e}"));
                 continue;
             }
-            check_backward(&act, b, true, &yy, &dy, &dx, &mut failures);
+            check_backward(&act, b, Tier::Accurate, true, &yy, &dy, &dx, &mut failures);
         }
     }
     failures.assert_none("from-output on special values");
@@ -278,7 +309,7 @@ fn kink_table_of_spec() {
                 let ok = if exact {
                     f64::from(d) == want
                 } else {
-                    ulp_error(d, want) <= accuracy::bound(&act, Function::Derivative)
+                    ulp_error(d, want) <= accuracy::bound(&act, Function::Derivative, Tier::Accurate)
                 };
                 if !ok {
                     failures.push(format!(

@@ -10,8 +10,9 @@
 
 mod common;
 
+use actkern::Tier;
 use actkern::accuracy::Function;
-use common::{DYS, Failures, instances, sweep_backward, sweep_function};
+use common::{DYS, Failures, fast_tier_instances, instances, sweep_backward, sweep_function};
 
 /// A prime: 2³² / 1999 ≈ 2.15 million inputs per function, instance and backend (the whole
 /// sweep takes about a minute of CPU on the current kernels).
@@ -39,7 +40,7 @@ fn sweep(function: Function) {
     let x = bit_patterns(0);
     let mut failures = Failures::default();
     for act in instances() {
-        sweep_function(&act, function, &x, true, &mut failures);
+        sweep_function(&act, Tier::Accurate, function, &x, true, &mut failures);
     }
     failures.assert_none(&format!("strided sweep of {}", function.label()));
 }
@@ -63,10 +64,10 @@ fn short_significands_are_within_bound_and_identical_on_every_backend() {
     let mut failures = Failures::default();
     for act in instances() {
         for function in [Function::Forward, Function::Derivative, Function::DerivativeFromOutput] {
-            sweep_function(&act, function, &x, true, &mut failures);
+            sweep_function(&act, Tier::Accurate, function, &x, true, &mut failures);
         }
-        sweep_backward(&act, false, &x, &dy, true, &mut failures);
-        sweep_backward(&act, true, &x, &dy, true, &mut failures);
+        sweep_backward(&act, Tier::Accurate, false, &x, &dy, true, &mut failures);
+        sweep_backward(&act, Tier::Accurate, true, &x, &dy, true, &mut failures);
     }
     failures.assert_none("short significands");
 }
@@ -93,7 +94,7 @@ fn backward() {
     let dy = gradients(x.len());
     let mut failures = Failures::default();
     for act in instances() {
-        sweep_backward(&act, false, &x, &dy, true, &mut failures);
+        sweep_backward(&act, Tier::Accurate, false, &x, &dy, true, &mut failures);
     }
     failures.assert_none("strided sweep of the backward");
 }
@@ -104,7 +105,33 @@ fn backward_from_output() {
     let dy = gradients(x.len());
     let mut failures = Failures::default();
     for act in instances() {
-        sweep_backward(&act, true, &x, &dy, true, &mut failures);
+        sweep_backward(&act, Tier::Accurate, true, &x, &dy, true, &mut failures);
     }
     failures.assert_none("strided sweep of the backward from the output");
+}
+
+/// The fast tier of every activation that has one, on every backend, at its own bounds (4 ULP
+/// forward and derivative, 5 backward): a sparser stride, as the backends may differ in bits
+/// and each is judged on its own. The exhaustive rows: `--tier fast` of the accuracy example.
+#[test]
+fn fast_tier() {
+    const FAST_STRIDE: usize = 4999;
+    let every = |offset: u64| -> Vec<f32> {
+        (offset..1u64 << 32)
+            .step_by(FAST_STRIDE)
+            .map(|bits| f32::from_bits(bits as u32))
+            .collect()
+    };
+    let x = every(0);
+    let xb = every(FAST_STRIDE as u64 / 2);
+    let dy = gradients(xb.len());
+    let mut failures = Failures::default();
+    for act in fast_tier_instances() {
+        for function in [Function::Forward, Function::Derivative, Function::DerivativeFromOutput] {
+            sweep_function(&act, Tier::Fast, function, &x, false, &mut failures);
+        }
+        sweep_backward(&act, Tier::Fast, false, &xb, &dy, false, &mut failures);
+        sweep_backward(&act, Tier::Fast, true, &xb, &dy, false, &mut failures);
+    }
+    failures.assert_none("strided sweep of the fast tier");
 }

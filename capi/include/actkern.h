@@ -98,8 +98,9 @@
 #define ACTKERN_GELU_APPROXIMATE_TANH 1
 
 /**
- * An activation function with its parameters, made by actkern_parse and released by
- * actkern_free. It is immutable: one handle can be used by any number of threads at once.
+ * An activation function with its parameters, made by actkern_parse (or actkern_parse_fast)
+ * and released by actkern_free. It is immutable: one handle can be used by any number of
+ * threads at once.
  */
 typedef struct actkern_activation actkern_activation;
 
@@ -124,11 +125,32 @@ extern "C" {
 actkern_activation *actkern_parse(const char *spec, char *err, size_t err_len);
 
 /**
- * Releases a handle from actkern_parse. NULL is fine (nothing happens).
+ * As actkern_parse, but the handle's calls run the fast tier: at most 4 ULP forward and
+ * derivative and 5 ULP backward wherever the result is a normal float (the bound rten-vecmath
+ * and XNNPACK document), with the same NaN, infinity, signed-zero and kink rules, for
+ * engines that accept it. Results may differ between backends. Activations without a fast
+ * tier of their own (the piecewise-linear ones) run exactly as from actkern_parse.
  *
  * # Safety
- * `act` is NULL or a handle from actkern_parse not yet released, which no other thread is
- * using.
+ * As for actkern_parse.
+ */
+actkern_activation *actkern_parse_fast(const char *spec, char *err, size_t err_len);
+
+/**
+ * Returns 1 when `act` came from actkern_parse_fast, 0 when from actkern_parse, and
+ * ACTKERN_ERR_NULL_POINTER when `act` is NULL.
+ *
+ * # Safety
+ * `act` is NULL or a live handle.
+ */
+int actkern_is_fast(const actkern_activation *act);
+
+/**
+ * Releases a handle from actkern_parse or actkern_parse_fast. NULL is fine (nothing happens).
+ *
+ * # Safety
+ * `act` is NULL or a handle from actkern_parse or actkern_parse_fast not yet released, which
+ * no other thread is using.
  */
 void actkern_free(actkern_activation *act);
 

@@ -9,7 +9,7 @@
 //! [`through_copy`], after those checks, and never a shared and a mutable slice over the same
 //! memory: exact aliasing goes through the in-place methods of [`Apply`] or through a copy.
 
-use actkern::{Activation, Apply, FromOutputError, Kernel, ParamKind, ParamValue, Serial};
+use actkern::{Activation, Apply, Fast, FromOutputError, Kernel, ParamKind, ParamValue, Serial, Tier};
 use core::ffi::{CStr, c_char, c_int};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -57,9 +57,13 @@ const ALIAS_BLOCK: usize = 2 * actkern::PARALLEL_THRESHOLD;
 /// Set by actkern_set_serial.
 static SERIAL: AtomicBool = AtomicBool::new(false);
 
-/// An activation function with its parameters, made by actkern_parse and released by
-/// actkern_free. It is immutable: one handle can be used by any number of threads at once.
-pub struct ActivationHandle(Activation);
+/// An activation function with its parameters, made by actkern_parse (or actkern_parse_fast)
+/// and released by actkern_free. It is immutable: one handle can be used by any number of
+/// threads at once.
+pub struct ActivationHandle {
+    activation: Activation,
+    tier: Tier,
+}
 
 const _: () = {
     const fn shareable<T: Send + Sync>() {}
@@ -260,9 +264,9 @@ unsafe fn through_copy<A: Apply>(
 ///
 /// # Safety
 /// `act` is NULL or a live pointer from actkern_parse.
-unsafe fn handle(act: *const ActivationHandle) -> Option<Activation> {
+unsafe fn handle(act: *const ActivationHandle) -> Option<(Activation, Tier)> {
     // Safety: non-null, hence live and from actkern_parse (caller); the value is only read.
-    unsafe { act.as_ref() }.map(|h| h.0)
+    unsafe { act.as_ref() }.map(|h| (h.activation, h.tier))
 }
 
 /// Runs a generic entry point.
@@ -281,7 +285,9 @@ unsafe fn generic(
         // Safety: forwarded from the caller.
         match unsafe { handle(act) } {
             // Safety: forwarded from the caller.
-            Some(act) => unsafe { run(act, func, a, b, out, n) },
+            Some((act, Tier::Accurate)) => unsafe { run(act, func, a, b, out, n) },
+            // Safety: forwarded from the caller.
+            Some((act, Tier::Fast)) => unsafe { run(Fast(act), func, a, b, out, n) },
             None => ACTKERN_ERR_NULL_POINTER,
         }
     })
@@ -365,6 +371,50 @@ unsafe fn write_message(buf: *mut c_char, len: usize, message: &str) {
 /// bytes.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn actkern_parse(spec: *const c_char, err: *mut c_char, err_len: usize) -> *mut ActivationHandle {
+    // Safety: the caller's contract is the one `parse` needs.
+    unsafe { parse(spec, err, err_len, Tier::Accurate) }
+}
+
+/// As actkern_parse, but the handle's calls run the fast tier: at most 4 ULP forward and
+/// derivative and 5 ULP backward wherever the result is a normal float (the bound rten-vecmath
+/// and XNNPACK document), with the same NaN, infinity, signed-zero and kink rules, for
+/// engines that accept it. Results may differ between backends. Activations without a fast
+/// tier of their own (the piecewise-linear ones) run exactly as from actkern_parse.
+///
+/// # Safety
+/// As for actkern_parse.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn actkern_parse_fast(
+    spec: *const c_char,
+    err: *mut c_char,
+    err_len: usize,
+) -> *mut ActivationHandle {
+    // Safety: the caller's contract is the one `parse` needs.
+    unsafe { parse(spec, err, err_len, Tier::Fast) }
+}
+
+/// Returns 1 when `act` came from actkern_parse_fast, 0 when from actkern_parse, and
+/// ACTKERN_ERR_NULL_POINTER when `act` is NULL.
+///
+/// # Safety
+/// `act` is NULL or a live handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn actkern_is_fast(act: *const ActivationHandle) -> c_int {
+    guard(ACTKERN_ERR_INTERNAL, || {
+        // Safety: `act` is NULL or live (caller).
+        match unsafe { handle(act) } {
+            Some((_, tier)) => c_int::from(tier == Tier::Fast),
+            None => ACTKERN_ERR_NULL_POINTER,
+        }
+    })
+}
+
+/// The body of actkern_parse and actkern_parse_fast.
+///
+/// # Safety
+/// `spec` is NULL or a NUL-terminated string; `err` is NULL or points to `err_len` writable
+/// bytes.
+unsafe fn parse(spec: *const c_char, err: *mut c_char, err_len: usize, tier: Tier) -> *mut ActivationHandle {
     guard(std::ptr::null_mut(), || {
         let parsed = if spec.is_null() {
             Err("spec is NULL".to_string())
@@ -376,7 +426,10 @@ pub unsafe extern "C" fn actkern_parse(spec: *const c_char, err: *mut c_char, er
             }
         };
         let (result, message) = match parsed {
-            Ok(act) => (Box::into_raw(Box::new(ActivationHandle(act))), String::new()),
+            Ok(activation) => (
+                Box::into_raw(Box::new(ActivationHandle { activation, tier })),
+                String::new(),
+            ),
             Err(message) => (std::ptr::null_mut(), message),
         };
         // Safety: `err` is NULL or has `err_len` writable bytes (caller).
@@ -385,11 +438,11 @@ pub unsafe extern "C" fn actkern_parse(spec: *const c_char, err: *mut c_char, er
     })
 }
 
-/// Releases a handle from actkern_parse. NULL is fine (nothing happens).
+/// Releases a handle from actkern_parse or actkern_parse_fast. NULL is fine (nothing happens).
 ///
 /// # Safety
-/// `act` is NULL or a handle from actkern_parse not yet released, which no other thread is
-/// using.
+/// `act` is NULL or a handle from actkern_parse or actkern_parse_fast not yet released, which
+/// no other thread is using.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn actkern_free(act: *mut ActivationHandle) {
     guard((), || {
@@ -411,7 +464,7 @@ pub unsafe extern "C" fn actkern_free(act: *mut ActivationHandle) {
 pub unsafe extern "C" fn actkern_spec(act: *const ActivationHandle, buf: *mut c_char, buf_len: usize) -> usize {
     guard(0, || {
         // Safety: `act` is NULL or live (caller).
-        let spec = unsafe { handle(act) }.map_or_else(String::new, |a| a.to_string());
+        let spec = unsafe { handle(act) }.map_or_else(String::new, |(a, _)| a.to_string());
         // Safety: `buf` is NULL or has `buf_len` writable bytes (caller).
         unsafe { write_message(buf, buf_len, &spec) };
         spec.len()
@@ -428,7 +481,7 @@ pub unsafe extern "C" fn actkern_has_backward_from_output(act: *const Activation
     guard(ACTKERN_ERR_INTERNAL, || {
         // Safety: `act` is NULL or live (caller).
         match unsafe { handle(act) } {
-            Some(act) => c_int::from(act.has_backward_from_output()),
+            Some((act, _)) => c_int::from(act.has_backward_from_output()),
             None => ACTKERN_ERR_NULL_POINTER,
         }
     })

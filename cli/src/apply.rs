@@ -6,11 +6,12 @@
 //! a pipe, a device). [`IN_FLIGHT`] buffer sets circulate between them, so memory stays at
 //! `IN_FLIGHT × streams × CHUNK × 4` bytes (at most 36 MiB) whatever the file size.
 
+use super::Tiered;
 use super::files::{Format, Input, Source, is_stdin, to_le};
 use super::npy::{self, Header};
 use super::output::{self, AtomicOutput, Destination};
 use super::{ApplyArgs, CliError, configure, install_interrupt_handler, parse_spec};
-use actkern::{Activation, Apply};
+use actkern::Apply;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::{IsTerminal, Write};
 use std::path::Path;
@@ -65,7 +66,7 @@ impl Chunk {
         }
     }
 
-    fn compute(&mut self, act: &Activation, mode: Mode) {
+    fn compute(&mut self, act: &Tiered, mode: Mode) {
         let n = self.len;
         match mode {
             Mode::Forward => act.forward_inplace(&mut self.a[..n]),
@@ -90,7 +91,10 @@ impl Chunk {
 /// Runs `actkern apply`.
 pub fn run(args: ApplyArgs) -> Result<(), CliError> {
     configure(&args.run)?;
-    let act = parse_spec(&args.spec)?;
+    let act = Tiered {
+        activation: parse_spec(&args.spec)?,
+        tier: args.run.tier(),
+    };
     let (mode, dy_path) = match (&args.backward, &args.backward_from_output, args.derivative) {
         (Some(dy), _, _) => (Mode::Backward, Some(dy.as_path())),
         (_, Some(dy), _) => (Mode::BackwardFromOutput, Some(dy.as_path())),
@@ -304,7 +308,7 @@ fn progress_bar(total: Option<u64>) -> ProgressBar {
 /// after the reader found bad data is a consequence).
 #[allow(clippy::too_many_arguments)]
 fn stream(
-    act: &Activation,
+    act: &Tiered,
     mode: Mode,
     mut x: Source,
     mut dy: Option<Source>,
@@ -348,7 +352,7 @@ fn stream(
 /// The producing stage: fills free chunks from the inputs, runs the kernel on them (on
 /// rayon's pool) and passes them on, until the input ends.
 fn produce(
-    act: &Activation,
+    act: &Tiered,
     mode: Mode,
     x: &mut Source,
     mut dy: Option<&mut Source>,

@@ -6,7 +6,7 @@
 //! crate's `reference` module, which is also what the accuracy tests compare against) and
 //! rounded to `f32`.
 
-use super::{BenchArgs, CliError, configure, parse_spec, print_stdout};
+use super::{BenchArgs, CliError, Tiered, configure, parse_spec, print_stdout};
 use actkern::{ACTIVATIONS, Activation, Apply, Kernel, KernelVisitor, PARALLEL_THRESHOLD};
 use rayon::prelude::*;
 use std::fmt::Write;
@@ -56,13 +56,14 @@ pub fn run(args: &BenchArgs) -> Result<(), CliError> {
     };
     let budget = Duration::from_millis(args.min_time_ms);
     let backend = actkern::backend();
+    let tier = args.run.tier();
     let threads = rayon::current_num_threads();
     let mut text = String::new();
     if !args.json {
         let _ = writeln!(
             text,
-            "actkern bench: backend {backend} ({} lanes), {threads} thread{} for buffers of at \
-             least {PARALLEL_THRESHOLD} elements",
+            "actkern bench: backend {backend} ({} lanes), {tier} tier, {threads} thread{} for \
+             buffers of at least {PARALLEL_THRESHOLD} elements",
             backend.lanes(),
             if threads == 1 { "" } else { "s" },
         );
@@ -119,8 +120,9 @@ pub fn run(args: &BenchArgs) -> Result<(), CliError> {
             text.clear();
         }
         records.push(copy);
-        for act in &activations {
-            let spec = act.to_string();
+        for &activation in &activations {
+            let spec = activation.to_string();
+            let act = Tiered { activation, tier };
             let record = |function, bytes_per_element, seconds_per_call| Record {
                 size,
                 activation: spec.clone(),
@@ -159,7 +161,7 @@ pub fn run(args: &BenchArgs) -> Result<(), CliError> {
         }
     }
     if args.json {
-        print_stdout(&json(&records, backend, threads))?;
+        print_stdout(&json(&records, backend, tier, threads))?;
     }
     Ok(())
 }
@@ -294,12 +296,13 @@ fn json_string(s: &str) -> String {
 }
 
 /// One JSON document: the set-up, then one record per measurement.
-fn json(records: &[Record], backend: actkern::Backend, threads: usize) -> String {
+fn json(records: &[Record], backend: actkern::Backend, tier: actkern::Tier, threads: usize) -> String {
     let mut s = format!(
-        "{{\"backend\": {}, \"lanes\": {}, \"threads\": {threads}, \"parallel_threshold\": \
-         {PARALLEL_THRESHOLD}, \"naive\": {}, \"results\": [\n",
+        "{{\"backend\": {}, \"lanes\": {}, \"tier\": {}, \"threads\": {threads}, \
+         \"parallel_threshold\": {PARALLEL_THRESHOLD}, \"naive\": {}, \"results\": [\n",
         json_string(backend.name()),
         backend.lanes(),
+        json_string(tier.name()),
         json_string("one thread, per element, f64 reference formula rounded to f32")
     );
     for (i, r) in records.iter().enumerate() {

@@ -97,6 +97,38 @@ struct RunArgs {
     /// the ACTKERN_BACKEND environment variable).
     #[arg(long, value_name = "B")]
     backend: Option<String>,
+    /// Run the fast tier: at most 4 ULP forward and derivative, 5 backward, where the result is
+    /// a normal float (the accurate default: 2 and 3). Piecewise-linear activations have one
+    /// tier.
+    #[arg(long)]
+    fast: bool,
+}
+
+impl RunArgs {
+    /// The tier `--fast` chose.
+    fn tier(&self) -> actkern::Tier {
+        if self.fast {
+            actkern::Tier::Fast
+        } else {
+            actkern::Tier::Accurate
+        }
+    }
+}
+
+/// An activation run in the tier chosen on the command line.
+#[derive(Clone, Copy, Debug)]
+struct Tiered {
+    activation: actkern::Activation,
+    tier: actkern::Tier,
+}
+
+impl actkern::Apply for Tiered {
+    fn visit<R>(&self, visitor: impl actkern::KernelVisitor<R>) -> R {
+        self.activation.visit(visitor)
+    }
+    fn tier(&self) -> actkern::Tier {
+        self.tier
+    }
 }
 
 /// Arguments of `actkern list`.

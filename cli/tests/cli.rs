@@ -2,7 +2,7 @@
 //! read and written as numpy does, and every bad input is a one-line error, exit status 2, with
 //! nothing written and the input untouched.
 
-use actkern::{ACTIVATIONS, Activation, Apply};
+use actkern::{ACTIVATIONS, Activation, Apply, Fast};
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -156,6 +156,82 @@ fn forward_and_derivative_match_the_library_for_every_activation() {
         }
     }
     assert_eq!(fs::read(&input).unwrap(), to_bytes(&x), "INPUT untouched");
+}
+
+/// `--fast` runs the fast tier: the bits of the library's `Fast(act)` for forward, derivative
+/// and backward, which differ from the accurate tier's where the activation has a fast tier.
+#[test]
+fn fast_flag_runs_the_fast_tier() {
+    let dir = TempDir::new().unwrap();
+    let x = inputs(10_007);
+    let dy: Vec<f32> = x.iter().map(|v| v * 0.25 - 1.0).collect();
+    let (input, gradient, output) = (
+        dir.path().join("x.f32"),
+        dir.path().join("dy.f32"),
+        dir.path().join("y.f32"),
+    );
+    fs::write(&input, to_bytes(&x)).unwrap();
+    fs::write(&gradient, to_bytes(&dy)).unwrap();
+    for spec in ["sigmoid", "silu", "gelu", "gelu(approximate=tanh)", "tanh", "relu"] {
+        let act: Activation = spec.parse().unwrap();
+        let (mut fast, mut accurate) = (vec![0.0; x.len()], vec![0.0; x.len()]);
+        Fast(act).forward(&x, &mut fast);
+        act.forward(&x, &mut accurate);
+        assert_ok(&actkern(&["apply", spec, p(&input), p(&output), "--fast"]));
+        let got = to_f32s(&fs::read(&output).unwrap());
+        assert_same_bits(&got, &fast, &format!("{spec} --fast"));
+        assert_eq!(
+            got.iter().zip(&accurate).any(|(a, b)| a.to_bits() != b.to_bits()),
+            act.info().fast_tier,
+            "{spec}: --fast changes the bits exactly when there is a fast tier"
+        );
+
+        Fast(act).derivative(&x, &mut fast);
+        assert_ok(&actkern(&[
+            "apply",
+            spec,
+            p(&input),
+            p(&output),
+            "--fast",
+            "--derivative",
+        ]));
+        assert_same_bits(
+            &to_f32s(&fs::read(&output).unwrap()),
+            &fast,
+            &format!("{spec} --fast --derivative"),
+        );
+
+        Fast(act).backward(&x, &dy, &mut fast);
+        assert_ok(&actkern(&[
+            "apply",
+            spec,
+            p(&input),
+            p(&output),
+            "--fast",
+            "--backward",
+            p(&gradient),
+        ]));
+        assert_same_bits(
+            &to_f32s(&fs::read(&output).unwrap()),
+            &fast,
+            &format!("{spec} --fast --backward"),
+        );
+    }
+    let run = actkern(&[
+        "bench",
+        "--sizes",
+        "1000",
+        "-a",
+        "silu",
+        "--min-time-ms",
+        "2",
+        "--json",
+        "--fast",
+    ]);
+    assert_ok(&run);
+    assert!(stdout(&run).contains("\"tier\": \"fast\""), "{}", stdout(&run));
+    let run = actkern(&["bench", "--sizes", "1000", "-a", "silu", "--min-time-ms", "2"]);
+    assert!(stdout(&run).contains("accurate tier"), "{}", stdout(&run));
 }
 
 #[test]

@@ -23,6 +23,7 @@ use std::cell::Cell;
 use std::str::FromStr;
 use std::sync::atomic::{AtomicU8, Ordering};
 
+pub(crate) mod fast;
 pub(crate) mod portable;
 pub(crate) mod scalar;
 #[cfg(target_arch = "x86_64")]
@@ -42,6 +43,10 @@ pub trait Vector:
 
     /// Number of `f32` lanes.
     const LANES: usize;
+    /// Whether kernels are running in the fast tier ([`Tier::Fast`](crate::Tier)): the shared
+    /// math of [`crate::math`] reads it to take its cheaper steps. False for every backend's
+    /// own vector type; the fast tier runs the same backend through a wrapper that sets it.
+    const FAST: bool = false;
 
     /// All lanes set to `v`.
     fn splat(v: f32) -> Self;
@@ -333,15 +338,15 @@ pub fn with_backend<R>(b: Backend, f: impl FnOnce() -> R) -> Result<R, BackendEr
     Ok(f())
 }
 
-/// Runs `job` with kernel `k` on `backend`'s vector type.
+/// Runs `job` with kernel `k` on `backend`'s vector type, in `tier`.
 ///
 /// `backend` must be available; `dispatch` only passes backends that came from [`backend`] or
 /// were checked by [`Backend::is_available`].
 #[inline]
-pub(crate) fn run_on<K: crate::Kernel>(backend: Backend, k: &K, job: crate::driver::Job<'_>) {
+pub(crate) fn run_on<K: crate::Kernel>(backend: Backend, k: &K, job: crate::driver::Job<'_>, tier: crate::Tier) {
     match backend {
-        Backend::Scalar => crate::driver::run::<f32, K>(k, job),
-        Backend::Portable => crate::driver::run::<wide::f32x8, K>(k, job),
+        Backend::Scalar => crate::driver::run::<f32, K>(k, job, tier),
+        Backend::Portable => crate::driver::run::<wide::f32x8, K>(k, job, tier),
         #[cfg(target_arch = "x86_64")]
         Backend::Avx2 => {
             assert!(
@@ -349,7 +354,7 @@ pub(crate) fn run_on<K: crate::Kernel>(backend: Backend, k: &K, job: crate::driv
                 "Avx2 backend used on a CPU without AVX2+FMA"
             );
             // Safety: the CPU has AVX2 and FMA (checked just above; detection is cached by std).
-            unsafe { x86_avx2::run(k, job) }
+            unsafe { x86_avx2::run(k, job, tier) }
         }
         #[cfg(target_arch = "x86_64")]
         Backend::Avx512 => {
@@ -358,7 +363,7 @@ pub(crate) fn run_on<K: crate::Kernel>(backend: Backend, k: &K, job: crate::driv
                 "Avx512 backend used on a CPU without AVX-512F"
             );
             // Safety: the CPU has AVX-512F (checked just above; detection is cached by std).
-            unsafe { x86_avx512::run(k, job) }
+            unsafe { x86_avx512::run(k, job, tier) }
         }
         #[cfg(not(target_arch = "x86_64"))]
         Backend::Avx2 | Backend::Avx512 => unreachable!("x86 backends are never available here"),

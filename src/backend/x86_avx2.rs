@@ -24,8 +24,8 @@ pub struct Mask8(__m256);
 /// # Safety
 /// The CPU must support AVX2 and FMA.
 #[target_feature(enable = "avx2,fma")]
-pub(crate) unsafe fn run<K: crate::Kernel>(k: &K, job: crate::driver::Job<'_>) {
-    crate::driver::run::<F32x8, K>(k, job)
+pub(crate) unsafe fn run<K: crate::Kernel>(k: &K, job: crate::driver::Job<'_>, tier: crate::Tier) {
+    crate::driver::run::<F32x8, K>(k, job, tier)
 }
 
 macro_rules! binary_op {

@@ -46,8 +46,8 @@ impl Not for Mask16 {
 /// # Safety
 /// The CPU must support AVX-512F.
 #[target_feature(enable = "avx512f")]
-pub(crate) unsafe fn run<K: crate::Kernel>(k: &K, job: crate::driver::Job<'_>) {
-    crate::driver::run::<F32x16, K>(k, job)
+pub(crate) unsafe fn run<K: crate::Kernel>(k: &K, job: crate::driver::Job<'_>, tier: crate::Tier) {
+    crate::driver::run::<F32x16, K>(k, job, tier)
 }
 
 macro_rules! binary_op {

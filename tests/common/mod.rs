@@ -10,11 +10,11 @@
 #![allow(dead_code)]
 
 use actkern::accuracy::{self, Function, ulp_error};
-use actkern::{ACTIVATIONS, Activation, Apply, Backend, Kernel, KernelVisitor, ParamValue, with_backend};
+use actkern::{ACTIVATIONS, Activation, Apply, Backend, Fast, Kernel, KernelVisitor, ParamValue, Tier, with_backend};
 
 /// The smallest positive normal f32, 2⁻¹²⁶, as f64.
 pub const MIN_NORMAL: f64 = f32::MIN_POSITIVE as f64;
-/// SPEC §4's bound for every fused backward, in ULPs.
+/// SPEC §4's bound for every fused backward in the accurate tier, in ULPs.
 pub const BACKWARD_BOUND: f64 = 3.0;
 /// SELU's λ (SPEC §2.1, all its digits).
 #[allow(clippy::excessive_precision)]
@@ -42,6 +42,46 @@ const EXAMPLES: usize = 3;
 /// Every example instance of every registered activation.
 pub fn instances() -> Vec<Activation> {
     ACTIVATIONS.iter().flat_map(|info| info.example_instances()).collect()
+}
+
+/// Every example instance of the activations that have a fast tier of their own.
+pub fn fast_tier_instances() -> Vec<Activation> {
+    instances().into_iter().filter(|a| a.info().fast_tier).collect()
+}
+
+/// Runs `f` with `act` in `tier`: the activation itself, or wrapped in [`Fast`].
+pub fn in_tier<R>(act: &Activation, tier: Tier, f: impl FnOnce(&dyn Runs) -> R) -> R {
+    match tier {
+        Tier::Accurate => f(act),
+        Tier::Fast => f(&Fast(act)),
+    }
+}
+
+/// The slice methods the sweeps call, object-safe so one closure serves both tiers.
+pub trait Runs {
+    fn forward(&self, x: &[f32], y: &mut [f32]);
+    fn derivative(&self, x: &[f32], d: &mut [f32]);
+    fn derivative_from_output(&self, y: &[f32], d: &mut [f32]) -> bool;
+    fn backward(&self, x: &[f32], dy: &[f32], dx: &mut [f32]);
+    fn backward_from_output(&self, y: &[f32], dy: &[f32], dx: &mut [f32]);
+}
+
+impl<A: Apply> Runs for A {
+    fn forward(&self, x: &[f32], y: &mut [f32]) {
+        Apply::forward(self, x, y)
+    }
+    fn derivative(&self, x: &[f32], d: &mut [f32]) {
+        Apply::derivative(self, x, d)
+    }
+    fn derivative_from_output(&self, y: &[f32], d: &mut [f32]) -> bool {
+        Apply::derivative_from_output(self, y, d).is_ok()
+    }
+    fn backward(&self, x: &[f32], dy: &[f32], dx: &mut [f32]) {
+        Apply::backward(self, x, dy, dx)
+    }
+    fn backward_from_output(&self, y: &[f32], dy: &[f32], dx: &mut [f32]) {
+        Apply::backward_from_output(self, y, dy, dx).expect("has a backward from the output")
+    }
 }
 
 /// Every backend this CPU runs.
@@ -240,18 +280,19 @@ impl Failures {
 pub fn check_function(
     act: &Activation,
     backend: Backend,
+    tier: Tier,
     function: Function,
     inputs: &[f32],
     got: &[f32],
     failures: &mut Failures,
 ) {
-    let bound = accuracy::bound(act, function);
+    let bound = accuracy::bound(act, function, tier);
     for (&x, &g) in inputs.iter().zip(got) {
-        let ulp = accuracy::error(act, function, x, g);
+        let ulp = accuracy::error(act, function, x, g, tier);
         let want = accuracy::expected(act, function, x);
         if !within(ulp, bound) {
             failures.push(format!(
-                "{act} {} [{backend}] x={} got={} want={:e} ulp={ulp} bound={bound}",
+                "{act} {} [{backend}, {tier}] x={} got={} want={:e} ulp={ulp} bound={bound}",
                 function.label(),
                 show(x),
                 show(g),
@@ -287,8 +328,8 @@ pub enum Violation {
     NanGradient,
     /// An infinite `dy` gave the wrong result; the reference derivative.
     Infinite(f64),
-    /// Too far from `dy · f'`: the exact value and the error in ULPs.
-    Error(f64, f64),
+    /// Too far from `dy · f'`: the exact value, the error in ULPs and the bound.
+    Error(f64, f64, f64),
 }
 
 impl std::fmt::Display for Violation {
@@ -301,8 +342,8 @@ impl std::fmt::Display for Violation {
             ),
             Violation::NanGradient => write!(f, "NaN dy must give NaN off flat pieces"),
             Violation::Infinite(d) => write!(f, "infinite dy with f' = {d:e}"),
-            Violation::Error(want, ulp) => {
-                write!(f, "want={want:e} ulp={ulp} bound={BACKWARD_BOUND}")
+            Violation::Error(want, ulp, bound) => {
+                write!(f, "want={want:e} ulp={ulp} bound={bound}")
             }
         }
     }
@@ -318,8 +359,9 @@ impl std::fmt::Display for Violation {
 /// - Infinite `dy`: the infinity of sign `dy · f'` where |f'| ≥ 2⁻¹²⁶. Where the exact f'
 ///   is below 2⁻¹²⁶ (or exactly 0 at an isolated point) the derivative itself may come out as 0
 ///   or a tiny value of either sign (SPEC §4), so `dy · f'` may be NaN, 0 or either infinity.
-/// - Finite `dy`: ≤ 3 ULP against `dy · f'(x)` in f64; or within |dy|·2⁻²⁴ near a zero of the
-///   derivative where the activation has SPEC §4's absolute allowance; or within |dy|·2⁻¹²⁶
+/// - Finite `dy`: ≤ 3 ULP (5 in the fast tier) against `dy · f'(x)` in f64; or within
+///   |dy|·2⁻²⁴ (2⁻²³ in the fast tier) near a zero of the derivative where the activation has
+///   SPEC §4's absolute allowance; or within |dy|·2⁻¹²⁶
 ///   where the exact f' is below 2⁻¹²⁶ (the derivative's own subnormal allowance, times dy).
 /// - Where the exact f' is beyond the f32 range (only for outputs `y` an activation never
 ///   produces, such as σ'(y = −10²⁰)), the f32 product `dy · (±inf)` is accepted too: the
@@ -329,12 +371,16 @@ pub struct BackwardJudge {
     function: Function,
     piecewise_linear: bool,
     crosses_zero: bool,
+    bound: f64,
+    near_zero: f64,
 }
 
 impl BackwardJudge {
-    /// The judge of `act`'s backward, or of its backward from the output.
-    pub fn new(act: &Activation, from_output: bool) -> BackwardJudge {
+    /// The judge of `act`'s backward in `tier`, or of its backward from the output.
+    pub fn new(act: &Activation, from_output: bool, tier: Tier) -> BackwardJudge {
         BackwardJudge {
+            bound: accuracy::backward_bound(act, tier),
+            near_zero: accuracy::near_zero_allowance(tier),
             act: *act,
             function: if from_output {
                 Function::DerivativeFromOutput
@@ -448,14 +494,14 @@ impl BackwardJudge {
             return None; // correctly rounded (or within the subnormal or overflow rules)
         }
         let ulp = ulp_error(got, want);
-        if ulp <= BACKWARD_BOUND {
+        if ulp <= self.bound {
             return None;
         }
         let diff = (f64::from(got) - want).abs();
         let scale = f64::from(dy).abs();
-        let crosses = self.crosses_zero && diff <= scale * 2f64.powi(-24);
+        let crosses = self.crosses_zero && diff <= scale * self.near_zero;
         let underflow = d.abs() < MIN_NORMAL && diff <= scale * MIN_NORMAL;
-        (!(crosses || underflow)).then_some(Violation::Error(want, ulp))
+        (!(crosses || underflow)).then_some(Violation::Error(want, ulp, self.bound))
     }
 
     /// Judges `got = backward(x, dy)`, computing the reference.
@@ -479,13 +525,14 @@ pub struct Expected {
 pub fn check_backward(
     act: &Activation,
     backend: Backend,
+    tier: Tier,
     from_output: bool,
     inputs: &[f32],
     dys: &[f32],
     got: &[f32],
     failures: &mut Failures,
 ) {
-    let judge = BackwardJudge::new(act, from_output);
+    let judge = BackwardJudge::new(act, from_output, tier);
     let (label, input) = if from_output {
         ("backward_from_output", "y")
     } else {
@@ -494,7 +541,7 @@ pub fn check_backward(
     for ((&x, &dy), &g) in inputs.iter().zip(dys).zip(got) {
         if let Some(why) = judge.check(x, dy, g) {
             failures.push(format!(
-                "{act} {label} [{backend}] {input}={} dy={} got={}: {why}",
+                "{act} {label} [{backend}, {tier}] {input}={} dy={} got={}: {why}",
                 show(x),
                 show(dy),
                 show(g),
@@ -506,20 +553,22 @@ pub fn check_backward(
 /// Elements per parallel block of the sweeps.
 const BLOCK: usize = 1 << 14;
 
-/// Runs `function` of `act` over `inputs` on backend `b` (`None` for a from-output derivative
-/// the activation does not have).
-pub fn run(act: &Activation, b: Backend, function: Function, inputs: &[f32]) -> Option<Vec<f32>> {
+/// Runs `function` of `act` in `tier` over `inputs` on backend `b` (`None` for a from-output
+/// derivative the activation does not have).
+pub fn run(act: &Activation, b: Backend, tier: Tier, function: Function, inputs: &[f32]) -> Option<Vec<f32>> {
     let mut out = vec![0.0; inputs.len()];
-    let ok = on(b, || match function {
-        Function::Forward => {
-            act.forward(inputs, &mut out);
-            true
-        }
-        Function::Derivative => {
-            act.derivative(inputs, &mut out);
-            true
-        }
-        Function::DerivativeFromOutput => act.derivative_from_output(inputs, &mut out).is_ok(),
+    let ok = on(b, || {
+        in_tier(act, tier, |act| match function {
+            Function::Forward => {
+                act.forward(inputs, &mut out);
+                true
+            }
+            Function::Derivative => {
+                act.derivative(inputs, &mut out);
+                true
+            }
+            Function::DerivativeFromOutput => act.derivative_from_output(inputs, &mut out),
+        })
     });
     ok.then_some(out)
 }
@@ -529,6 +578,7 @@ pub fn run(act: &Activation, b: Backend, function: Function, inputs: &[f32]) -> 
 /// `Scalar`.
 pub fn sweep_function(
     act: &Activation,
+    tier: Tier,
     function: Function,
     inputs: &[f32],
     bit_identity: bool,
@@ -536,7 +586,7 @@ pub fn sweep_function(
 ) {
     use rayon::prelude::*;
     let bs = backends();
-    let outputs: Vec<Vec<f32>> = match bs.iter().map(|&b| run(act, b, function, inputs)).collect() {
+    let outputs: Vec<Vec<f32>> = match bs.iter().map(|&b| run(act, b, tier, function, inputs)).collect() {
         Some(o) => o,
         None => return,
     };
@@ -545,17 +595,17 @@ pub fn sweep_function(
         .map(|i| {
             let range = i * BLOCK..((i + 1) * BLOCK).min(inputs.len());
             let outs: Vec<&[f32]> = outputs.iter().map(|o| &o[range.clone()]).collect();
-            accuracy::compare_many(act, function, &inputs[range], &outs)
+            accuracy::compare_many(act, function, tier, &inputs[range], &outs)
         })
         .reduce(
             || vec![accuracy::Worst::default(); bs.len()],
             |a, b| a.into_iter().zip(b).map(|(a, b)| a.merge(b)).collect(),
         );
-    let bound = accuracy::bound(act, function);
+    let bound = accuracy::bound(act, function, tier);
     for (b, w) in bs.iter().zip(&worst) {
         if !within(w.ulp, bound) {
             failures.push(format!(
-                "{act} {} [{b}]: worst x={} got={} want={:e} ulp={} > bound {bound} ({} inputs)",
+                "{act} {} [{b}, {tier}]: worst x={} got={} want={:e} ulp={} > bound {bound} ({} inputs)",
                 function.label(),
                 show(w.input),
                 show(w.got),
@@ -612,6 +662,7 @@ struct Found {
 /// `bit_identity`) that every backend gives the bits of `Scalar`.
 pub fn sweep_backward(
     act: &Activation,
+    tier: Tier,
     from_output: bool,
     inputs: &[f32],
     dys: &[f32],
@@ -622,19 +673,20 @@ pub fn sweep_backward(
     if from_output && !has_from_output(act) {
         return;
     }
-    let judge = BackwardJudge::new(act, from_output);
+    let judge = BackwardJudge::new(act, from_output, tier);
     let bs = backends();
     let outputs: Vec<Vec<f32>> = bs
         .iter()
         .map(|&b| {
             let mut dx = vec![0.0; inputs.len()];
             on(b, || {
-                if from_output {
-                    act.backward_from_output(inputs, dys, &mut dx)
-                        .expect("has a backward from the output");
-                } else {
-                    act.backward(inputs, dys, &mut dx);
-                }
+                in_tier(act, tier, |act| {
+                    if from_output {
+                        act.backward_from_output(inputs, dys, &mut dx);
+                    } else {
+                        act.backward(inputs, dys, &mut dx);
+                    }
+                })
             });
             dx
         })
@@ -648,7 +700,7 @@ pub fn sweep_backward(
     let input = if from_output { "y" } else { "x" };
     let describe = |b: &Backend, i: usize, why: Violation| {
         format!(
-            "{act} {label} [{b}] {input}={} dy={} got={}: {why}",
+            "{act} {label} [{b}, {tier}] {input}={} dy={} got={}: {why}",
             show(inputs[i]),
             show(dys[i]),
             show(outputs[bs.iter().position(|c| c == b).unwrap_or(0)][i])
@@ -667,7 +719,7 @@ pub fn sweep_backward(
                         if f.first.len() < EXAMPLES {
                             f.first.push(describe(b, i, why));
                         }
-                        if let Violation::Error(_, ulp) = why
+                        if let Violation::Error(_, ulp, _) = why
                             && f.worst.as_ref().is_none_or(|(w, _)| ulp > *w)
                         {
                             f.worst = Some((ulp, describe(b, i, why)));

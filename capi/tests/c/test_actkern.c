@@ -569,6 +569,67 @@ static void test_bad_backend_env(void) {
     actkern_free(act);
 }
 
+/* ---- the fast tier ------------------------------------------------------------------------ */
+
+static void test_fast_tier(void) {
+    enum { N = 4099 };
+    char err[256];
+    const char *specs[] = {"sigmoid", "silu", "gelu(approximate=tanh)", "tanh", "relu"};
+    float *x = alloc_floats(N), *dy = alloc_floats(N);
+    float *accurate = alloc_floats(N), *fast = alloc_floats(N);
+    size_t s, i, f;
+    fill_inputs(x, N, 7);
+    fill_inputs(dy, N, 8);
+    for (s = 0; s < sizeof specs / sizeof *specs; s++) {
+        actkern_activation *a = parse(specs[s]);
+        actkern_activation *q = actkern_parse_fast(specs[s], err, sizeof err);
+        CHECK(q != NULL && err[0] == '\0');
+        CHECK(actkern_is_fast(q) == 1 && actkern_is_fast(a) == 0);
+        for (f = 0; f < 3; f++) {
+            /* Forward and derivative within 4 ULP, backward within 5 (ordinary results here;
+             * 2^-23 relative is one ULP at most). */
+            int (*run)(const actkern_activation *, const float *, float *, size_t) =
+                f == 0 ? actkern_forward : actkern_derivative;
+            double bound = f == 2 ? 5.0 : 4.0;
+            if (f == 2) {
+                CHECK_STATUS(actkern_backward(a, x, dy, accurate, N), ACTKERN_OK);
+                CHECK_STATUS(actkern_backward(q, x, dy, fast, N), ACTKERN_OK);
+            } else {
+                CHECK_STATUS(run(a, x, accurate, N), ACTKERN_OK);
+                CHECK_STATUS(run(q, x, fast, N), ACTKERN_OK);
+            }
+            /* Against the accurate tier (itself within 2 ULP, 3 for the backward), with the
+             * absolute allowances near a zero of the derivative. */
+            for (i = 0; i < N; i++) {
+                double want = accurate[i], got = fast[i];
+                double slack = 0x1p-22 * (f == 2 ? fabs((double)dy[i]) : 1.0);
+                int ok = isfinite(want) ? fabs(got - want) <= (bound + 3.0) * 0x1p-23 * fabs(want) + slack
+                                        : (isnan(got) && isnan(want)) || got == want;
+                if (!ok) fprintf(stderr, "%s fn %zu x=%.9g: fast %.9g, accurate %.9g\n", specs[s], f, x[i], got, want);
+                CHECK(ok);
+            }
+        }
+        /* NaN in, NaN out; the limits are the accurate tier's. */
+        {
+            const float special[4] = {NAN, INFINITY, -INFINITY, -0.0f};
+            float out[4], want[4];
+            CHECK_STATUS(actkern_forward(q, special, out, 4), ACTKERN_OK);
+            CHECK_STATUS(actkern_forward(a, special, want, 4), ACTKERN_OK);
+            CHECK(isnan(out[0]) && out[1] == want[1] && out[2] == want[2]);
+            CHECK(out[3] == want[3] && signbit(out[3]) == signbit(want[3])); /* f(-0) exactly */
+        }
+        actkern_free(a);
+        actkern_free(q);
+    }
+    CHECK(actkern_parse_fast("sigmoidd", err, sizeof err) == NULL && strstr(err, "sigmoidd") != NULL);
+    CHECK(actkern_parse_fast(NULL, NULL, 0) == NULL);
+    CHECK_STATUS(actkern_is_fast(NULL), ACTKERN_ERR_NULL_POINTER);
+    free(x);
+    free(dy);
+    free(accurate);
+    free(fast);
+}
+
 int main(int argc, char **argv) {
     if (argc > 1 && strcmp(argv[1], "--bad-backend-env") == 0) {
         test_bad_backend_env();
@@ -581,6 +642,7 @@ int main(int argc, char **argv) {
         test_status_codes();
         test_direct_entry_points();
         test_serial_and_backends();
+        test_fast_tier();
     }
     printf("test_actkern.c: %d checks, %d failed\n", checks, failures);
     return failures == 0 ? 0 : 1;
