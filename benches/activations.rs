@@ -15,6 +15,9 @@
 //!   gelu, silu), same threading as actkern at that size (chunked over rayon above the threshold).
 //! - `std/<n>`: the naive `iter().map(...)` loop with std's f32 functions, where one exists.
 //!
+//! Group `backward-from-y/<spec>` times the backward from the output of tanh and sigmoid on the
+//! widest backend.
+//!
 //! And the limits, group `baseline`: `copy/<n>` (a copy of the same buffer: the forward's
 //! memory-bandwidth limit) and `stream/<n>` (dx = dy·x, two streams in and one out: the
 //! backward's), parallel above the threshold like the kernels.
@@ -241,8 +244,39 @@ fn bench_baselines(c: &mut Criterion) {
     group.finish();
 }
 
+/// `backward-from-y/<spec>/<backend>/<n>`: the backward from the output y of tanh and sigmoid
+/// (dx = dy·(1 − y²), dy·(y − y²)), whose goal is the `stream` baseline's speed: best backend,
+/// every size, the default threading as above.
+fn bench_from_output(c: &mut Criterion) {
+    for spec in ["tanh", "sigmoid"] {
+        let act: Activation = spec.parse().expect("a known activation");
+        let mut group = c.benchmark_group(format!("backward-from-y/{act}"));
+        for n in IN_CACHE.into_iter().chain(LARGE) {
+            configure(&mut group, n);
+            let x = inputs(n, INPUT_OFFSET);
+            let dy = inputs(n, GRADIENT_OFFSET);
+            let mut y = outputs(n);
+            act.forward(&x, &mut y);
+            let mut out = outputs(n);
+            let backend = Backend::best();
+            group.bench_function(BenchmarkId::new(backend.name(), n), |b| {
+                b.iter(|| {
+                    let run = if n < PARALLEL_THRESHOLD {
+                        Serial(act).backward_from_output(&y, &dy, &mut out)
+                    } else {
+                        act.backward_from_output(&y, &dy, &mut out)
+                    };
+                    run.expect("tanh and sigmoid have a backward from the output")
+                })
+            });
+        }
+        group.finish();
+    }
+}
+
 fn bench_all(c: &mut Criterion) {
     bench_baselines(c);
+    bench_from_output(c);
     for info in ACTIVATIONS {
         for act in info.formula_variants() {
             bench_activation(c, &act);

@@ -803,17 +803,18 @@ pub fn sigmoid_plus_bell<V: Vector>((c, c_lo): (V, V), a_hi: V, a_lo: V) -> V {
     let neg_abs_lo = V::select(nonnegative, -a_lo, a_lo);
     if V::FAST {
         // e^{−|a|} = 2ⁿ·(1 + q), the correction folded into q; 1 + u as a pair only to square
-        // it; the a < 0 numerator 2ⁿ·(1 + q)·w with one rounding, w = 1 + u + c (1 + c is exact
-        // where w cancels, c ∈ [−3, −½]). One division, before the scaling by 2ⁿ.
+        // it; the a < 0 numerator 2ⁿ·(1 + q)·w with one rounding, w = 1 + u + c. One division,
+        // before the scaling by 2ⁿ.
         let (q, n) = exp_reduced(neg_abs.max_keep_nan(V::splat(EXP_MIN_X)));
         let q = q.mul_add(neg_abs_lo, q + neg_abs_lo);
         let u = (q + one).ldexp(n);
         let d = one + u;
         let d_lo = (one - d) + u;
         let square = d.mul_add(d, (d + d) * d_lo);
-        let one_c = (one + c) + c_lo;
-        let w = (one + c + u) + c_lo;
-        let numerator = V::select(nonnegative, u.mul_add(one_c, one), w.mul_add(q, w));
+        // 1 + c is exact for c ≤ −1; u + c_lo is far below an ULP of w, so w rounds once.
+        let one_c = one + c;
+        let w = one_c + (u + c_lo);
+        let numerator = V::select(nonnegative, u.mul_add(one_c + c_lo, one), w.mul_add(q, w));
         return (numerator / square).ldexp(V::select(nonnegative, zero, n));
     }
     let (u, u_lo) = exp_pair(neg_abs, neg_abs_lo, one);
