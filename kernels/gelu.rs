@@ -17,7 +17,7 @@
 //!   [`sigmoid_plus_bell`].
 //! - Fast tier ([`Fast`](crate::Fast)): the table's constant term and e^{−a²/2} without low parts,
 //!   eˣ one degree shorter, G − a/√(2π) rounded once; the tanh form as silu's. Exhaustive max
-//!   error: forward 3.180 ULP, derivative 3.471; tanh form 3.792 and 3.618 (bound 4).
+//!   error: forward 3.180 ULP, derivative 3.471; tanh form 3.448 and 3.618 (bound 4).
 //! - Measured max error (exhaustive, every backend): see the README's accuracy table; near the
 //!   derivative's zero at x ≈ −0.752 SPEC §4's absolute 2⁻²⁴ applies.
 #![allow(clippy::excessive_precision)]

@@ -653,8 +653,11 @@ fn exp_neg_abs<V: Vector>(x: V, x_lo: Option<V>) -> (V, V, V, V::Mask) {
     let (q, n) = exp_reduced((-x.abs()).max_keep_nan(V::splat(EXP_MIN_X)));
     let m = q + one;
     if V::FAST {
-        // m rounded, the correction folded in: e^{−|x + x_lo|} = m·(1 ∓ x_lo).
-        let m = x_lo.map_or(m, |x_lo| m.mul_add(V::select(nonnegative, -x_lo, x_lo), m));
+        // e^{−|x + x_lo|} = (1 + q)·(1 + s), s = ∓x_lo, rounded once: 1 + (q + s + q·s).
+        let m = x_lo.map_or(m, |x_lo| {
+            let s = V::select(nonnegative, -x_lo, x_lo);
+            one + q.mul_add(s, q + s)
+        });
         return (m, V::splat(0.0), n, nonnegative);
     }
     let m_lo = (one - m) + q;
@@ -687,7 +690,8 @@ fn corrected_quotient<V: Vector>(n: V, n_lo: V, d: V, d_lo: V) -> V {
 pub fn logistic<V: Vector>(x: V) -> V {
     let one = V::splat(1.0);
     if V::FAST {
-        // u and 1 + u rounded, then one division. NaN fails `x >= 0` and takes u/(1 + u), which is NaN.
+        // u and 1 + u rounded, then one division. NaN fails `x >= 0` and takes u/(1 + u),
+        // which is NaN.
         let (q, n) = exp_reduced((-x.abs()).max_keep_nan(V::splat(EXP_MIN_X)));
         let u = (q + one).ldexp(n);
         return V::select(x.ge(V::splat(0.0)), one, u) / (one + u);
@@ -720,7 +724,7 @@ pub fn times_logistic<V: Vector>(c: V, x: V, x_lo: Option<V>) -> V {
     let one = V::splat(1.0);
     if V::FAST {
         // The operands rounded, u built by one scaling, c·u formed as (c·m)·2ⁿ so that it is
-        // as accurate as a normal result needs: within 3 ULP.
+        // as accurate as a normal result needs (silu: 3.394 ULP, exhaustive).
         let (m, _, n, nonnegative) = exp_neg_abs(x, x_lo);
         let numerator = V::select(nonnegative, c, (c * m).ldexp(n));
         return numerator / (one + m.ldexp(n));
