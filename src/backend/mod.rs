@@ -101,7 +101,7 @@ pub trait Vector:
     /// is 0, infinite, NaN or of magnitude at least 2⁻¹⁰². The default multiplies by 2^⌊n/2⌉ and
     /// then by the rest: the first product can only round when it underflows, which for such a
     /// `self` needs n ≤ −48, and then both ways give the same 0 (the result is below 2⁻¹⁵⁰). So
-    /// it equals AVX-512's one `vscalefps` (`tests/backend_ops.rs` checks this).
+    /// it equals AVX-512's one `vscalefps` (`tests/suite/backend_ops.rs` checks this).
     #[inline(always)]
     fn ldexp(self, n: Self) -> Self {
         let half = (n * Self::splat(0.5)).round_ties_even();

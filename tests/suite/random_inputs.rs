@@ -3,11 +3,10 @@
 //! on every backend, against the reference at SPEC §4's bound. A failure names the worst input,
 //! what came out, what was expected, its error in ULPs and the backend.
 
-mod common;
 
 use actkern::accuracy::Function;
 use actkern::{Activation, Apply, Backend, Tier};
-use common::{Failures, instances, kinks, on, sweep_backward, sweep_function};
+use crate::common::{Failures, instances, kinks, on, sweep_backward, sweep_function};
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::{Rng, RngExt, SeedableRng};
 use std::sync::LazyLock;

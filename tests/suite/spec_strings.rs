@@ -2,10 +2,9 @@
 //! example and for random parameter values; every error names the problem and what is allowed
 //! (valid names and the closest one, the parameter and its range); nothing panics on garbage.
 
-mod common;
 
 use actkern::{ACTIVATIONS, Activation, ActivationInfo, ParamKind, Range};
-use common::real_params;
+use crate::common::real_params;
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt, SeedableRng};
 use std::panic::{AssertUnwindSafe, catch_unwind};

@@ -7,7 +7,7 @@
 //! allowances). The fused backward has no entry there, so [`BackwardJudge`] states its rule:
 //! ≤ 3 ULP against `dy · f'(x)` computed in f64, SPEC §3's exact selection on linear pieces,
 //! and the SPEC §4 allowances carried through the product.
-#![allow(dead_code)]
+
 
 use actkern::accuracy::{self, Function, ulp_error};
 use actkern::{ACTIVATIONS, Activation, Apply, Backend, Fast, Kernel, KernelVisitor, ParamValue, Tier, with_backend};

@@ -4,11 +4,10 @@
 //! at y = f(x); and PyTorch's f32 forwards against the f64 forwards. A wrong formula, such as
 //! the seed's hardswish derivative x/6 + 1/2 (SPEC §5), fails here; the last tests show that.
 
-mod common;
 
 use actkern::accuracy::ulp_error;
 use actkern::{Activation, Apply, Kernel, KernelVisitor, reference};
-use common::{Failures, instances, kinks, real_params};
+use crate::common::{Failures, instances, kinks, real_params};
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt, SeedableRng};
 
@@ -86,7 +85,7 @@ fn derivative_mismatches(
     for &x in xs {
         let (numeric, rounding) = central_difference(forward, x);
         let d = derivative(x);
-        if !common::within((numeric - d).abs(), 1e-6 * d.abs() + rounding) {
+        if !crate::common::within((numeric - d).abs(), 1e-6 * d.abs() + rounding) {
             failures.push(format!(
                 "{name}: f'({x:e}) = {d:e} but the central difference of f is {numeric:e}"
             ));
@@ -135,7 +134,7 @@ fn derivatives_from_the_output_match_the_derivatives() {
             // y carries f64 rounding, which forms like 1 − y² or y + α cancel into an absolute
             // error of a few f64 ULPs of max(|y|, 1, |parameters|).
             let tolerance = 2f64.powi(-26) * want.abs() + 64.0 * f64::EPSILON * scale.max(y.abs());
-            if !common::within((got - want).abs(), tolerance) {
+            if !crate::common::within((got - want).abs(), tolerance) {
                 failures.push(format!(
                     "{act}: f'(x = {x:e}) = {want:e} but from y = f(x) = {y:e} it is {got:e}"
                 ));
@@ -157,7 +156,7 @@ fn pytorch_forwards_agree_with_the_f64_formulas() {
             continue;
         }
         let mut xs: Vec<f32> = (0..20_000).map(|_| rng.random_range(-10.0f32..10.0)).collect();
-        xs.extend(common::special_inputs(&act).into_iter().filter(|x| !x.is_nan()));
+        xs.extend(crate::common::special_inputs(&act).into_iter().filter(|x| !x.is_nan()));
         for x in xs {
             let got = (r.pytorch)(x).expect("piecewise linear");
             let want = (r.forward)(f64::from(x));
@@ -167,7 +166,7 @@ fn pytorch_forwards_agree_with_the_f64_formulas() {
                 continue;
             }
             let err = ulp_error(got, want);
-            if !common::within(err, 2.0) {
+            if !crate::common::within(err, 2.0) {
                 failures.push(format!(
                     "{act}: PyTorch's f32 formula gives {got:e} at {x:e}, the f64 formula {want:e} \
                      ({err} ULP)"
@@ -184,8 +183,8 @@ fn pytorch_forwards_agree_with_the_f64_formulas() {
 fn selu_constants_are_the_specs() {
     assert_eq!(reference::SELU_ALPHA, 1.673_263_242_354_377_284_817_042_991_671_7);
     assert_eq!(reference::SELU_LAMBDA, 1.050_700_987_355_480_493_419_334_985_294_6);
-    assert_eq!(reference::SELU_ALPHA, common::SELU_ALPHA);
-    assert_eq!(reference::SELU_LAMBDA, common::SELU_LAMBDA);
+    assert_eq!(reference::SELU_ALPHA, crate::common::SELU_ALPHA);
+    assert_eq!(reference::SELU_LAMBDA, crate::common::SELU_LAMBDA);
 }
 
 /// The check above is strong enough to reject the seed's mistakes (SPEC §5): its hardswish

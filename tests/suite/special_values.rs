@@ -4,11 +4,10 @@
 //! and each instance's parameters — through forward, derivative, backward, their in-place forms
 //! and the derivative and backward from the output.
 
-mod common;
 
 use actkern::accuracy::{self, Function, ulp_error};
 use actkern::{ACTIVATIONS, Activation, Apply, Backend, Fast, Tier};
-use common::{
+use crate::common::{
     DYS, Failures, backends, check_backward, check_function, has_from_output, instances, nans, on, real_params, show,
     special_inputs,
 };
@@ -163,7 +162,7 @@ fn from_output() {
             on(b, || act.forward(&x, &mut y));
             let mut ys = x.clone();
             ys.extend_from_slice(&y);
-            let ys = common::dedup(ys);
+            let ys = crate::common::dedup(ys);
             let mut d = vec![0.0; ys.len()];
             let r = on(b, || act.derivative_from_output(&ys, &mut d));
             if let Err(e) = r {
@@ -258,7 +257,7 @@ fn kink_table(act: &Activation) -> Vec<(f32, f64)> {
         "relu6" => [both_zeros(0.0), vec![(6.0, 0.0)]].concat(),
         "leaky_relu" => both_zeros(p[0].into()),
         "elu" => both_zeros(p[0].into()),
-        "selu" => both_zeros(common::SELU_LAMBDA * common::SELU_ALPHA),
+        "selu" => both_zeros(crate::common::SELU_LAMBDA * crate::common::SELU_ALPHA),
         "hardtanh" => {
             let (lo, hi) = (p[0], p[1]);
             let mut rows = vec![(lo, 0.0), (hi, 0.0)];
@@ -323,7 +322,7 @@ fn kink_table_of_spec() {
                         0.0 => g == 0.0,
                         1.0 => g.to_bits() == dy.to_bits(),
                         _ if dy.is_infinite() => g == dy * want.signum() as f32,
-                        _ => ulp_error(g, f64::from(dy) * want) <= common::BACKWARD_BOUND,
+                        _ => ulp_error(g, f64::from(dy) * want) <= crate::common::BACKWARD_BOUND,
                     };
                     if !ok {
                         failures.push(format!(
