@@ -9,28 +9,24 @@
 //! - Measured max error (exhaustive, every backend): see the README's accuracy table.
 
 use crate::backend::Vector;
-use crate::kernel::{Kernel, Param, ParamKind, ParamValue, Range};
+use crate::kernel::Kernel;
 use crate::math::{exp_pair, expm1_pair, finite_or_zero, keep_nan};
 
-/// Continuously differentiable ELU: `x > 0 ? x : α·(e^{x/α} − 1)`.
-///
-/// ```
-/// use actkern::{Apply, Celu};
-/// let mut y = [0.0f32; 2];
-/// Celu { alpha: 2.0 }.forward(&[f32::NEG_INFINITY, 3.0], &mut y);
-/// assert_eq!(y, [-2.0, 3.0]);
-/// ```
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Celu {
-    /// α (default 1), any finite value but 0.
-    pub alpha: f32,
-}
-
-impl Default for Celu {
-    fn default() -> Self {
-        Celu { alpha: 1.0 }
+crate::kernel_params! {
+    /// Continuously differentiable ELU: `x > 0 ? x : α·(e^{x/α} − 1)`.
+    ///
+    /// ```
+    /// use actkern::{Apply, Celu};
+    /// let mut y = [0.0f32; 2];
+    /// Celu { alpha: 2.0 }.forward(&[f32::NEG_INFINITY, 3.0], &mut y);
+    /// assert_eq!(y, [-2.0, 3.0]);
+    /// ```
+    pub struct Celu {
+        /// α (default 1), any finite value but 0.
+        alpha: f32 = 1.0 => NonZero,
     }
 }
+
 
 impl Celu {
     /// x/α as hi + lo (lo = 0 where the quotient is infinite or NaN).
@@ -45,13 +41,6 @@ impl Celu {
 
 impl Kernel for Celu {
     const NAME: &'static str = "celu";
-    const PARAMS: &'static [Param] = &[Param {
-        name: "alpha",
-        kind: ParamKind::Real {
-            default: Some(1.0),
-            range: Range::NonZero,
-        },
-    }];
     const FORMULA: &'static str =
         "x > 0 ? x : alpha * (exp(x / alpha) - 1); f'(x) = x > 0 ? 1 : exp(x / alpha)";
     const EXAMPLES: &'static [&'static str] = &[
@@ -60,15 +49,6 @@ impl Kernel for Celu {
         "celu(alpha=3)",
         "celu(alpha=-1.5)",
     ];
-
-    fn from_params(values: &[ParamValue]) -> Result<Self, String> {
-        Ok(Celu {
-            alpha: values[0].real(),
-        })
-    }
-    fn params(&self) -> Vec<ParamValue> {
-        vec![ParamValue::Real(self.alpha)]
-    }
 
     #[inline(always)]
     fn forward<V: Vector>(&self, x: V) -> V {

@@ -9,39 +9,27 @@
 //! - Measured max error (exhaustive, every backend): see the README's accuracy table.
 
 use crate::backend::Vector;
-use crate::kernel::{Kernel, Param, ParamKind, ParamValue, Range};
+use crate::kernel::Kernel;
 use crate::math::{exp_times_v, expm1, keep_nan, pass};
 
-/// Exponential linear unit: `x > 0 ? x : α·(eˣ − 1)`.
-///
-/// ```
-/// use actkern::{Apply, Elu};
-/// let mut y = [0.0f32; 3];
-/// Elu { alpha: 1.0 }.forward(&[f32::NEG_INFINITY, -0.0, 2.0], &mut y);
-/// assert_eq!(y, [-1.0, -0.0, 2.0]);
-/// assert!(y[1].is_sign_negative());
-/// ```
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Elu {
-    /// Scale α of the negative side (default 1), any finite value.
-    pub alpha: f32,
-}
-
-impl Default for Elu {
-    fn default() -> Self {
-        Elu { alpha: 1.0 }
+crate::kernel_params! {
+    /// Exponential linear unit: `x > 0 ? x : α·(eˣ − 1)`.
+    ///
+    /// ```
+    /// use actkern::{Apply, Elu};
+    /// let mut y = [0.0f32; 3];
+    /// Elu { alpha: 1.0 }.forward(&[f32::NEG_INFINITY, -0.0, 2.0], &mut y);
+    /// assert_eq!(y, [-1.0, -0.0, 2.0]);
+    /// assert!(y[1].is_sign_negative());
+    /// ```
+    pub struct Elu {
+        /// Scale α of the negative side (default 1), any finite value.
+        alpha: f32 = 1.0 => Finite,
     }
 }
 
 impl Kernel for Elu {
     const NAME: &'static str = "elu";
-    const PARAMS: &'static [Param] = &[Param {
-        name: "alpha",
-        kind: ParamKind::Real {
-            default: Some(1.0),
-            range: Range::Finite,
-        },
-    }];
     const FORMULA: &'static str =
         "x > 0 ? x : alpha * (exp(x) - 1); f'(x) = x > 0 ? 1 : alpha * exp(x)";
     const EXAMPLES: &'static [&'static str] = &[
@@ -52,15 +40,6 @@ impl Kernel for Elu {
         "elu(alpha=0)",
         "elu(alpha=1e30)",
     ];
-
-    fn from_params(values: &[ParamValue]) -> Result<Self, String> {
-        Ok(Elu {
-            alpha: values[0].real(),
-        })
-    }
-    fn params(&self) -> Vec<ParamValue> {
-        vec![ParamValue::Real(self.alpha)]
-    }
 
     #[inline(always)]
     fn forward<V: Vector>(&self, x: V) -> V {

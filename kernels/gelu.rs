@@ -23,33 +23,34 @@
 #![allow(clippy::excessive_precision)]
 
 use crate::backend::Vector;
-use crate::kernel::{Kernel, Param, ParamKind, ParamValue};
+use crate::kernel::Kernel;
 use crate::math::{add_pair, exp_reduced_pair, fast_two_sum, mul_pair, sigmoid_plus_bell, times_logistic, two_sum};
 
-/// Which formula of gelu (PyTorch's `approximate` argument).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Approximate {
-    /// x·Φ(x), exact.
-    #[default]
-    None,
-    /// ½x(1 + tanh(√(2/π)(x + 0.044715x³))).
-    Tanh,
+crate::choice_param! {
+    /// Which formula of gelu (PyTorch's `approximate` argument).
+    pub enum Approximate {
+        /// x·Φ(x), exact.
+        None = "none",
+        /// ½x(1 + tanh(√(2/π)(x + 0.044715x³))).
+        Tanh = "tanh",
+    }
 }
 
-/// Gaussian error linear unit: `x·Φ(x)`, or its tanh approximation.
-///
-/// ```
-/// use actkern::{Apply, Gelu, GeluApproximate};
-/// let mut y = [0.0f32; 3];
-/// Gelu::default().forward(&[-1.0, 0.0, 1.0], &mut y);
-/// assert!((y[2] - 0.841_344_7).abs() < 1e-7 && (y[0] + 0.158_655_26).abs() < 1e-7);
-/// Gelu { approximate: GeluApproximate::Tanh }.forward(&[-1.0, 0.0, 1.0], &mut y);
-/// assert!((y[2] - 0.841_192).abs() < 1e-6);
-/// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct Gelu {
-    /// `none` (default) or `tanh`.
-    pub approximate: Approximate,
+crate::kernel_params! {
+    /// Gaussian error linear unit: `x·Φ(x)`, or its tanh approximation.
+    ///
+    /// ```
+    /// use actkern::{Apply, Gelu, GeluApproximate};
+    /// let mut y = [0.0f32; 3];
+    /// Gelu::default().forward(&[-1.0, 0.0, 1.0], &mut y);
+    /// assert!((y[2] - 0.841_344_7).abs() < 1e-7 && (y[0] + 0.158_655_26).abs() < 1e-7);
+    /// Gelu { approximate: GeluApproximate::Tanh }.forward(&[-1.0, 0.0, 1.0], &mut y);
+    /// assert!((y[2] - 0.841_192).abs() < 1e-6);
+    /// ```
+    pub struct Gelu {
+        /// `none` (default) or `tanh`.
+        approximate: Approximate = Approximate::None => choice,
+    }
 }
 
 /// Degree of G on each interval.
@@ -138,31 +139,9 @@ impl Gelu {
 impl Kernel for Gelu {
     const FAST_TIER: bool = true;
     const NAME: &'static str = "gelu";
-    const PARAMS: &'static [Param] = &[Param {
-        name: "approximate",
-        kind: ParamKind::Choice {
-            choices: &["none", "tanh"],
-            default: 0,
-        },
-    }];
     const FORMULA: &'static str = "x * Phi(x) (approximate=tanh: 0.5x(1 + tanh(sqrt(2/pi)(x + 0.044715x^3)))); f'(x) = Phi(x) + x * phi(x)";
     const EXAMPLES: &'static [&'static str] = &["gelu", "gelu(approximate=tanh)"];
     const DERIVATIVE_ZERO: Option<f32> = Some(-0.751_8);
-
-    fn from_params(values: &[ParamValue]) -> Result<Self, String> {
-        let approximate = if values[0].choice() == 1 {
-            Approximate::Tanh
-        } else {
-            Approximate::None
-        };
-        Ok(Gelu { approximate })
-    }
-    fn params(&self) -> Vec<ParamValue> {
-        vec![ParamValue::Choice(match self.approximate {
-            Approximate::None => 0,
-            Approximate::Tanh => 1,
-        })]
-    }
 
     #[inline(always)]
     fn forward<V: Vector>(&self, x: V) -> V {

@@ -6,28 +6,24 @@
 //! - Measured max error: 0 (exact).
 
 use crate::backend::Vector;
-use crate::kernel::{Kernel, Param, ParamKind, ParamValue, Range};
+use crate::kernel::Kernel;
 use crate::math::{pass, step};
 
-/// Hard shrinkage: `0` on `[−λ, λ]`, `x` outside.
-///
-/// ```
-/// use actkern::{Apply, Hardshrink};
-/// let mut y = [0.0f32; 3];
-/// Hardshrink { lambd: 0.5 }.forward(&[-1.0, 0.25, 1.0], &mut y);
-/// assert_eq!(y, [-1.0, 0.0, 1.0]);
-/// ```
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Hardshrink {
-    /// Half-width λ of the zeroed band (default 0.5), any finite value.
-    pub lambd: f32,
-}
-
-impl Default for Hardshrink {
-    fn default() -> Self {
-        Hardshrink { lambd: 0.5 }
+crate::kernel_params! {
+    /// Hard shrinkage: `0` on `[−λ, λ]`, `x` outside.
+    ///
+    /// ```
+    /// use actkern::{Apply, Hardshrink};
+    /// let mut y = [0.0f32; 3];
+    /// Hardshrink { lambd: 0.5 }.forward(&[-1.0, 0.25, 1.0], &mut y);
+    /// assert_eq!(y, [-1.0, 0.0, 1.0]);
+    /// ```
+    pub struct Hardshrink {
+        /// Half-width λ of the zeroed band (default 0.5), any finite value.
+        lambd: f32 = 0.5 => Finite,
     }
 }
+
 
 impl Hardshrink {
     /// The band −λ ≤ x ≤ λ that maps to 0.
@@ -44,13 +40,6 @@ impl Hardshrink {
 
 impl Kernel for Hardshrink {
     const NAME: &'static str = "hardshrink";
-    const PARAMS: &'static [Param] = &[Param {
-        name: "lambd",
-        kind: ParamKind::Real {
-            default: Some(0.5),
-            range: Range::Finite,
-        },
-    }];
     const FORMULA: &'static str = "-lambd <= x <= lambd ? 0 : x; f'(x) = |x| > lambd ? 1 : 0";
     const EXAMPLES: &'static [&'static str] = &[
         "hardshrink",
@@ -58,15 +47,6 @@ impl Kernel for Hardshrink {
         "hardshrink(lambd=0)",
         "hardshrink(lambd=-0.5)",
     ];
-
-    fn from_params(values: &[ParamValue]) -> Result<Self, String> {
-        Ok(Hardshrink {
-            lambd: values[0].real(),
-        })
-    }
-    fn params(&self) -> Vec<ParamValue> {
-        vec![ParamValue::Real(self.lambd)]
-    }
 
     #[inline(always)]
     fn forward<V: Vector>(&self, x: V) -> V {

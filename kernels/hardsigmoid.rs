@@ -10,16 +10,17 @@ use crate::backend::Vector;
 use crate::kernel::Kernel;
 use crate::math::keep_nan;
 
-/// Hard sigmoid: `min(max(x + 3, 0), 6) / 6`.
-///
-/// ```
-/// use actkern::{Apply, Hardsigmoid};
-/// let mut y = [0.0f32; 3];
-/// Hardsigmoid.forward(&[-4.0, 0.0, 4.0], &mut y);
-/// assert_eq!(y, [0.0, 0.5, 1.0]);
-/// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct Hardsigmoid;
+crate::kernel_params! {
+    /// Hard sigmoid: `min(max(x + 3, 0), 6) / 6`.
+    ///
+    /// ```
+    /// use actkern::{Apply, Hardsigmoid};
+    /// let mut y = [0.0f32; 3];
+    /// Hardsigmoid.forward(&[-4.0, 0.0, 4.0], &mut y);
+    /// assert_eq!(y, [0.0, 0.5, 1.0]);
+    /// ```
+    pub struct Hardsigmoid;
+}
 
 const ONE_SIXTH: f32 = 1.0 / 6.0;
 
@@ -38,13 +39,6 @@ impl Kernel for Hardsigmoid {
     const NAME: &'static str = "hardsigmoid";
     const FORMULA: &'static str = "min(max(x + 3, 0), 6) / 6; f'(x) = -3 < x < 3 ? 1/6 : 0";
     const EXAMPLES: &'static [&'static str] = &["hardsigmoid"];
-
-    fn from_params(_: &[crate::ParamValue]) -> Result<Self, String> {
-        Ok(Hardsigmoid)
-    }
-    fn params(&self) -> Vec<crate::ParamValue> {
-        Vec::new()
-    }
 
     #[inline(always)]
     fn forward<V: Vector>(&self, x: V) -> V {

@@ -13,16 +13,17 @@ use crate::backend::Vector;
 use crate::kernel::Kernel;
 use crate::math::{add_pair, keep_nan, mul_pair};
 
-/// Hard swish: `x · min(max(x + 3, 0), 6) / 6`.
-///
-/// ```
-/// use actkern::{Apply, Hardswish};
-/// let mut y = [0.0f32; 3];
-/// Hardswish.forward(&[-4.0, 1.0, 4.0], &mut y);
-/// assert_eq!(y, [-0.0, 1.0 * 4.0 / 6.0, 4.0]);
-/// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct Hardswish;
+crate::kernel_params! {
+    /// Hard swish: `x · min(max(x + 3, 0), 6) / 6`.
+    ///
+    /// ```
+    /// use actkern::{Apply, Hardswish};
+    /// let mut y = [0.0f32; 3];
+    /// Hardswish.forward(&[-4.0, 1.0, 4.0], &mut y);
+    /// assert_eq!(y, [-0.0, 1.0 * 4.0 / 6.0, 4.0]);
+    /// ```
+    pub struct Hardswish;
+}
 
 impl Hardswish {
     /// x/3 + 1/2 rounded once: x·(1/3) and the sum carried as pairs, so the result keeps its
@@ -45,13 +46,6 @@ impl Kernel for Hardswish {
         "x * min(max(x + 3, 0), 6) / 6; f'(x) = x <= -3 ? 0 : x < 3 ? x/3 + 1/2 : 1";
     const EXAMPLES: &'static [&'static str] = &["hardswish"];
     const DERIVATIVE_ZERO: Option<f32> = Some(-1.5);
-
-    fn from_params(_: &[crate::ParamValue]) -> Result<Self, String> {
-        Ok(Hardswish)
-    }
-    fn params(&self) -> Vec<crate::ParamValue> {
-        Vec::new()
-    }
 
     #[inline(always)]
     fn forward<V: Vector>(&self, x: V) -> V {

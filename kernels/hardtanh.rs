@@ -7,35 +7,39 @@
 //! - Measured max error: 0 (exact).
 
 use crate::backend::Vector;
-use crate::kernel::{Kernel, Param, ParamKind, ParamValue, Range};
+use crate::kernel::Kernel;
 use crate::math::{pass, step};
 
-/// Hard tanh: `min(max(x, min_val), max_val)`, with `min_val ≤ max_val`.
-///
-/// ```
-/// use actkern::{Apply, Hardtanh};
-/// let mut y = [0.0f32; 3];
-/// Hardtanh { min_val: -2.0, max_val: 2.0 }.forward(&[-3.0, 0.5, 3.0], &mut y);
-/// assert_eq!(y, [-2.0, 0.5, 2.0]);
-/// ```
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Hardtanh {
-    /// Lower bound (default −1).
-    pub min_val: f32,
-    /// Upper bound (default 1), at least `min_val`.
-    pub max_val: f32,
-}
-
-impl Default for Hardtanh {
-    fn default() -> Self {
-        Hardtanh {
-            min_val: -1.0,
-            max_val: 1.0,
-        }
+crate::kernel_params! {
+    /// Hard tanh: `min(max(x, min_val), max_val)`, with `min_val ≤ max_val`.
+    ///
+    /// ```
+    /// use actkern::{Apply, Hardtanh};
+    /// let mut y = [0.0f32; 3];
+    /// Hardtanh { min_val: -2.0, max_val: 2.0 }.forward(&[-3.0, 0.5, 3.0], &mut y);
+    /// assert_eq!(y, [-2.0, 0.5, 2.0]);
+    /// ```
+    pub struct Hardtanh {
+        /// Lower bound (default −1).
+        min_val: f32 = -1.0 => Finite,
+        /// Upper bound (default 1), at least `min_val`.
+        max_val: f32 = 1.0 => Finite,
     }
+    check = Hardtanh::ordered;
 }
 
 impl Hardtanh {
+    /// PyTorch's constraint between the parameters.
+    fn ordered(&self) -> Result<(), String> {
+        if self.min_val > self.max_val {
+            return Err(format!(
+                "min_val ({}) must not exceed max_val ({})",
+                self.min_val, self.max_val
+            ));
+        }
+        Ok(())
+    }
+
     #[inline(always)]
     fn inside<V: Vector>(&self, x: V) -> V::Mask {
         x.gt(V::splat(self.min_val)) & x.lt(V::splat(self.max_val))
@@ -44,22 +48,6 @@ impl Hardtanh {
 
 impl Kernel for Hardtanh {
     const NAME: &'static str = "hardtanh";
-    const PARAMS: &'static [Param] = &[
-        Param {
-            name: "min_val",
-            kind: ParamKind::Real {
-                default: Some(-1.0),
-                range: Range::Finite,
-            },
-        },
-        Param {
-            name: "max_val",
-            kind: ParamKind::Real {
-                default: Some(1.0),
-                range: Range::Finite,
-            },
-        },
-    ];
     const FORMULA: &'static str =
         "min(max(x, min_val), max_val); f'(x) = min_val < x < max_val ? 1 : 0";
     const EXAMPLES: &'static [&'static str] = &[
@@ -68,22 +56,6 @@ impl Kernel for Hardtanh {
         "hardtanh(min_val=0, max_val=6)",
         "hardtanh(min_val=-0.5, max_val=-0.5)",
     ];
-
-    fn from_params(values: &[ParamValue]) -> Result<Self, String> {
-        let (min_val, max_val) = (values[0].real(), values[1].real());
-        if min_val > max_val {
-            return Err(format!(
-                "min_val ({min_val}) must not exceed max_val ({max_val})"
-            ));
-        }
-        Ok(Hardtanh { min_val, max_val })
-    }
-    fn params(&self) -> Vec<ParamValue> {
-        vec![
-            ParamValue::Real(self.min_val),
-            ParamValue::Real(self.max_val),
-        ]
-    }
 
     #[inline(always)]
     fn forward<V: Vector>(&self, x: V) -> V {

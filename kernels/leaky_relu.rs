@@ -7,40 +7,26 @@
 //! - Measured max error: forward exact; backward ≤ 0.5 ULP (one rounding of dy·slope).
 
 use crate::backend::Vector;
-use crate::kernel::{Kernel, Param, ParamKind, ParamValue, Range};
+use crate::kernel::Kernel;
 use crate::math::{keep_nan, pass};
 
-/// Leaky ReLU: `x > 0 ? x : negative_slope · x`.
-///
-/// ```
-/// use actkern::{Apply, LeakyRelu};
-/// let mut y = [0.0f32; 2];
-/// LeakyRelu { negative_slope: 0.25 }.forward(&[-4.0, 4.0], &mut y);
-/// assert_eq!(y, [-1.0, 4.0]);
-/// ```
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct LeakyRelu {
-    /// Slope for x ≤ 0 (default 0.01), any finite value.
-    pub negative_slope: f32,
-}
-
-impl Default for LeakyRelu {
-    fn default() -> Self {
-        LeakyRelu {
-            negative_slope: 0.01,
-        }
+crate::kernel_params! {
+    /// Leaky ReLU: `x > 0 ? x : negative_slope · x`.
+    ///
+    /// ```
+    /// use actkern::{Apply, LeakyRelu};
+    /// let mut y = [0.0f32; 2];
+    /// LeakyRelu { negative_slope: 0.25 }.forward(&[-4.0, 4.0], &mut y);
+    /// assert_eq!(y, [-1.0, 4.0]);
+    /// ```
+    pub struct LeakyRelu {
+        /// Slope for x ≤ 0 (default 0.01), any finite value.
+        negative_slope: f32 = 0.01 => Finite,
     }
 }
 
 impl Kernel for LeakyRelu {
     const NAME: &'static str = "leaky_relu";
-    const PARAMS: &'static [Param] = &[Param {
-        name: "negative_slope",
-        kind: ParamKind::Real {
-            default: Some(0.01),
-            range: Range::Finite,
-        },
-    }];
     const FORMULA: &'static str =
         "x > 0 ? x : negative_slope * x; f'(x) = x > 0 ? 1 : negative_slope";
     const EXAMPLES: &'static [&'static str] = &[
@@ -50,15 +36,6 @@ impl Kernel for LeakyRelu {
         "leaky_relu(negative_slope=-0.5)",
         "leaky_relu(negative_slope=1.5)",
     ];
-
-    fn from_params(values: &[ParamValue]) -> Result<Self, String> {
-        Ok(LeakyRelu {
-            negative_slope: values[0].real(),
-        })
-    }
-    fn params(&self) -> Vec<ParamValue> {
-        vec![ParamValue::Real(self.negative_slope)]
-    }
 
     #[inline(always)]
     fn forward<V: Vector>(&self, x: V) -> V {

@@ -11,29 +11,23 @@ use crate::backend::Vector;
 use crate::kernel::Kernel;
 use crate::math::{exp_pair, expm1, log1p_unit, recip_estimate_1_2, sigmoid};
 
-/// Log-sigmoid: `ln(1 / (1 + e^−x))`.
-///
-/// ```
-/// use actkern::{Apply, Logsigmoid};
-/// let mut y = [0.0f32; 2];
-/// Logsigmoid.forward(&[0.0, -100.0], &mut y);
-/// assert!((y[0] + std::f32::consts::LN_2).abs() < 1e-7);
-/// assert_eq!(y[1], -100.0);
-/// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct Logsigmoid;
+crate::kernel_params! {
+    /// Log-sigmoid: `ln(1 / (1 + e^−x))`.
+    ///
+    /// ```
+    /// use actkern::{Apply, Logsigmoid};
+    /// let mut y = [0.0f32; 2];
+    /// Logsigmoid.forward(&[0.0, -100.0], &mut y);
+    /// assert!((y[0] + std::f32::consts::LN_2).abs() < 1e-7);
+    /// assert_eq!(y[1], -100.0);
+    /// ```
+    pub struct Logsigmoid;
+}
 
 impl Kernel for Logsigmoid {
     const NAME: &'static str = "logsigmoid";
     const FORMULA: &'static str = "min(x, 0) - log1p(exp(-|x|)); f'(x) = sigmoid(-x)";
     const EXAMPLES: &'static [&'static str] = &["logsigmoid"];
-
-    fn from_params(_: &[crate::ParamValue]) -> Result<Self, String> {
-        Ok(Logsigmoid)
-    }
-    fn params(&self) -> Vec<crate::ParamValue> {
-        Vec::new()
-    }
 
     #[inline(always)]
     fn forward<V: Vector>(&self, x: V) -> V {

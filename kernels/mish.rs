@@ -15,16 +15,17 @@ use crate::backend::Vector;
 use crate::kernel::Kernel;
 use crate::math::{add_pair, div_pair, exp_pair, mul_pair, two_sum};
 
-/// Mish: `x·tanh(ln(1 + eˣ))`.
-///
-/// ```
-/// use actkern::{Apply, Mish};
-/// let mut y = [0.0f32; 3];
-/// Mish.forward(&[f32::NEG_INFINITY, 0.0, 20.0], &mut y);
-/// assert_eq!(y, [-0.0, 0.0, 20.0]);
-/// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct Mish;
+crate::kernel_params! {
+    /// Mish: `x·tanh(ln(1 + eˣ))`.
+    ///
+    /// ```
+    /// use actkern::{Apply, Mish};
+    /// let mut y = [0.0f32; 3];
+    /// Mish.forward(&[f32::NEG_INFINITY, 0.0, 20.0], &mut y);
+    /// assert_eq!(y, [-0.0, 0.0, 20.0]);
+    /// ```
+    pub struct Mish;
+}
 
 /// Below this x·eˣ is under 2⁻¹⁴⁰: x can stand in for smaller inputs as a factor of eˣ.
 const FACTOR_FLOOR: f32 = -104.0;
@@ -37,13 +38,6 @@ impl Kernel for Mish {
         "x * tanh(softplus(x)); f'(x) = tanh(sp) + x * sigmoid(x) * (1 - tanh(sp)^2)";
     const EXAMPLES: &'static [&'static str] = &["mish"];
     const DERIVATIVE_ZERO: Option<f32> = Some(-1.192_4);
-
-    fn from_params(_: &[crate::ParamValue]) -> Result<Self, String> {
-        Ok(Mish)
-    }
-    fn params(&self) -> Vec<crate::ParamValue> {
-        Vec::new()
-    }
 
     #[inline(always)]
     fn forward<V: Vector>(&self, x: V) -> V {

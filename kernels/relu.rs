@@ -9,28 +9,22 @@ use crate::backend::Vector;
 use crate::kernel::Kernel;
 use crate::math::{pass, step};
 
-/// Rectified linear unit: `max(x, 0)`.
-///
-/// ```
-/// use actkern::{Apply, Relu};
-/// let mut y = [0.0f32; 3];
-/// Relu.forward(&[-1.0, -0.0, 2.0], &mut y);
-/// assert_eq!(y, [0.0, -0.0, 2.0]);
-/// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct Relu;
+crate::kernel_params! {
+    /// Rectified linear unit: `max(x, 0)`.
+    ///
+    /// ```
+    /// use actkern::{Apply, Relu};
+    /// let mut y = [0.0f32; 3];
+    /// Relu.forward(&[-1.0, -0.0, 2.0], &mut y);
+    /// assert_eq!(y, [0.0, -0.0, 2.0]);
+    /// ```
+    pub struct Relu;
+}
 
 impl Kernel for Relu {
     const NAME: &'static str = "relu";
     const FORMULA: &'static str = "max(x, 0); f'(x) = x > 0 ? 1 : 0";
     const EXAMPLES: &'static [&'static str] = &["relu"];
-
-    fn from_params(_: &[crate::ParamValue]) -> Result<Self, String> {
-        Ok(Relu)
-    }
-    fn params(&self) -> Vec<crate::ParamValue> {
-        Vec::new()
-    }
 
     #[inline(always)]
     fn forward<V: Vector>(&self, x: V) -> V {

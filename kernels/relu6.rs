@@ -9,16 +9,17 @@ use crate::backend::Vector;
 use crate::kernel::Kernel;
 use crate::math::{pass, step};
 
-/// ReLU capped at 6: `min(max(x, 0), 6)`.
-///
-/// ```
-/// use actkern::{Apply, Relu6};
-/// let mut y = [0.0f32; 3];
-/// Relu6.forward(&[-1.0, 3.0, 7.0], &mut y);
-/// assert_eq!(y, [0.0, 3.0, 6.0]);
-/// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct Relu6;
+crate::kernel_params! {
+    /// ReLU capped at 6: `min(max(x, 0), 6)`.
+    ///
+    /// ```
+    /// use actkern::{Apply, Relu6};
+    /// let mut y = [0.0f32; 3];
+    /// Relu6.forward(&[-1.0, 3.0, 7.0], &mut y);
+    /// assert_eq!(y, [0.0, 3.0, 6.0]);
+    /// ```
+    pub struct Relu6;
+}
 
 impl Relu6 {
     #[inline(always)]
@@ -31,13 +32,6 @@ impl Kernel for Relu6 {
     const NAME: &'static str = "relu6";
     const FORMULA: &'static str = "min(max(x, 0), 6); f'(x) = 0 < x < 6 ? 1 : 0";
     const EXAMPLES: &'static [&'static str] = &["relu6"];
-
-    fn from_params(_: &[crate::ParamValue]) -> Result<Self, String> {
-        Ok(Relu6)
-    }
-    fn params(&self) -> Vec<crate::ParamValue> {
-        Vec::new()
-    }
 
     #[inline(always)]
     fn forward<V: Vector>(&self, x: V) -> V {

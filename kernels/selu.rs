@@ -13,16 +13,17 @@ use crate::backend::Vector;
 use crate::kernel::Kernel;
 use crate::math::{exp_times, expm1, finite_or_zero, keep_nan};
 
-/// Scaled ELU with the self-normalizing constants (no parameters).
-///
-/// ```
-/// use actkern::{Apply, Selu};
-/// let mut y = [0.0f32; 2];
-/// Selu.forward(&[0.0, 1.0], &mut y);
-/// assert_eq!(y, [0.0, 1.050_701]);
-/// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct Selu;
+crate::kernel_params! {
+    /// Scaled ELU with the self-normalizing constants (no parameters).
+    ///
+    /// ```
+    /// use actkern::{Apply, Selu};
+    /// let mut y = [0.0f32; 2];
+    /// Selu.forward(&[0.0, 1.0], &mut y);
+    /// assert_eq!(y, [0.0, 1.050_701]);
+    /// ```
+    pub struct Selu;
+}
 
 /// λ rounded to f32, and the rest: λ·x = fma(x, λ, x·λ_lo) rounds once, so x just below
 /// f32::MAX/λ gives f32::MAX rather than the +inf of x times a rounded-up λ.
@@ -36,13 +37,6 @@ impl Kernel for Selu {
     const NAME: &'static str = "selu";
     const FORMULA: &'static str = "lambda * (x > 0 ? x : alpha * (exp(x) - 1)); f'(x) = x > 0 ? lambda : lambda * alpha * exp(x)";
     const EXAMPLES: &'static [&'static str] = &["selu"];
-
-    fn from_params(_: &[crate::ParamValue]) -> Result<Self, String> {
-        Ok(Selu)
-    }
-    fn params(&self) -> Vec<crate::ParamValue> {
-        Vec::new()
-    }
 
     #[inline(always)]
     fn forward<V: Vector>(&self, x: V) -> V {

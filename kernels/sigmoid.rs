@@ -17,29 +17,23 @@ use crate::backend::Vector;
 use crate::kernel::Kernel;
 use crate::math::{logistic, sech_squared};
 
-/// Logistic sigmoid: `1 / (1 + e^−x)`, derivative `σ(x)·σ(−x)`.
-///
-/// ```
-/// use actkern::{Apply, Sigmoid};
-/// let mut y = [0.0f32; 3];
-/// Sigmoid.forward(&[f32::NEG_INFINITY, 0.0, f32::INFINITY], &mut y);
-/// assert_eq!(y, [0.0, 0.5, 1.0]);
-/// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct Sigmoid;
+crate::kernel_params! {
+    /// Logistic sigmoid: `1 / (1 + e^−x)`, derivative `σ(x)·σ(−x)`.
+    ///
+    /// ```
+    /// use actkern::{Apply, Sigmoid};
+    /// let mut y = [0.0f32; 3];
+    /// Sigmoid.forward(&[f32::NEG_INFINITY, 0.0, f32::INFINITY], &mut y);
+    /// assert_eq!(y, [0.0, 0.5, 1.0]);
+    /// ```
+    pub struct Sigmoid;
+}
 
 impl Kernel for Sigmoid {
     const FAST_TIER: bool = true;
     const NAME: &'static str = "sigmoid";
     const FORMULA: &'static str = "1 / (1 + exp(-x)); f'(x) = sigmoid(x) * sigmoid(-x)";
     const EXAMPLES: &'static [&'static str] = &["sigmoid"];
-
-    fn from_params(_: &[crate::ParamValue]) -> Result<Self, String> {
-        Ok(Sigmoid)
-    }
-    fn params(&self) -> Vec<crate::ParamValue> {
-        Vec::new()
-    }
 
     #[inline(always)]
     fn forward<V: Vector>(&self, x: V) -> V {

@@ -18,17 +18,18 @@ use crate::backend::Vector;
 use crate::kernel::Kernel;
 use crate::math::{sigmoid_plus_bell, times_logistic};
 
-/// Sigmoid-weighted linear unit (swish): `x·σ(x)`.
-///
-/// ```
-/// use actkern::{Apply, Silu};
-/// let mut y = [0.0f32; 3];
-/// Silu.forward(&[f32::NEG_INFINITY, 0.0, 10.0], &mut y);
-/// assert_eq!(y[..2], [-0.0, 0.0]);
-/// assert!((y[2] - 9.999546).abs() < 1e-5);
-/// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct Silu;
+crate::kernel_params! {
+    /// Sigmoid-weighted linear unit (swish): `x·σ(x)`.
+    ///
+    /// ```
+    /// use actkern::{Apply, Silu};
+    /// let mut y = [0.0f32; 3];
+    /// Silu.forward(&[f32::NEG_INFINITY, 0.0, 10.0], &mut y);
+    /// assert_eq!(y[..2], [-0.0, 0.0]);
+    /// assert!((y[2] - 9.999546).abs() < 1e-5);
+    /// ```
+    pub struct Silu;
+}
 
 /// Below this x·eˣ is under 2⁻¹⁴⁰, so x can stand in for any smaller input as the factor of eˣ
 /// (keeping −inf · 0 out of the product); symmetrically, above −FACTOR_FLOOR the term x·e^{−x}
@@ -42,13 +43,6 @@ impl Kernel for Silu {
     const FORMULA: &'static str = "x * sigmoid(x); f'(x) = sigmoid(x) * (1 + x * (1 - sigmoid(x)))";
     const EXAMPLES: &'static [&'static str] = &["silu"];
     const DERIVATIVE_ZERO: Option<f32> = Some(-1.278_5);
-
-    fn from_params(_: &[crate::ParamValue]) -> Result<Self, String> {
-        Ok(Silu)
-    }
-    fn params(&self) -> Vec<crate::ParamValue> {
-        Vec::new()
-    }
 
     #[inline(always)]
     fn forward<V: Vector>(&self, x: V) -> V {

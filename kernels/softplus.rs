@@ -9,37 +9,30 @@
 //! - Measured max error (exhaustive, every backend): see the README's accuracy table.
 
 use crate::backend::Vector;
-use crate::kernel::{Kernel, Param, ParamKind, ParamValue, Range};
+use crate::kernel::Kernel;
 use crate::math::{exp_pair, expm1_pair, finite_or_zero, keep_nan, log1p_unit, recip_estimate_1_2, sigmoid};
 
-/// Softplus: `ln(1 + e^{βx}) / β`, linear above `threshold / β`.
-///
-/// ```
-/// use actkern::{Apply, Softplus};
-/// let mut y = [0.0f32; 2];
-/// Softplus { beta: 1.0, threshold: 20.0 }.forward(&[0.0, 30.0], &mut y);
-/// assert!((y[0] - std::f32::consts::LN_2).abs() < 1e-7);
-/// assert_eq!(y[1], 30.0);
-/// ```
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Softplus {
-    /// Sharpness β (default 1), β > 0.
-    pub beta: f32,
-    /// Above β·x > threshold the output is x (default 20).
-    pub threshold: f32,
+crate::kernel_params! {
+    /// Softplus: `ln(1 + e^{βx}) / β`, linear above `threshold / β`.
+    ///
+    /// ```
+    /// use actkern::{Apply, Softplus};
+    /// let mut y = [0.0f32; 2];
+    /// Softplus { beta: 1.0, threshold: 20.0 }.forward(&[0.0, 30.0], &mut y);
+    /// assert!((y[0] - std::f32::consts::LN_2).abs() < 1e-7);
+    /// assert_eq!(y[1], 30.0);
+    /// ```
+    pub struct Softplus {
+        /// Sharpness β (default 1), β > 0.
+        beta: f32 = 1.0 => Positive,
+        /// Above β·x > threshold the output is x (default 20).
+        threshold: f32 = 20.0 => Finite,
+    }
 }
 
 /// e^{−17.4} < 2⁻²⁵: above this threshold 1 − e^{−βy} rounds to 1 wherever y = x.
 const FROM_OUTPUT_MIN_THRESHOLD: f32 = 17.4;
 
-impl Default for Softplus {
-    fn default() -> Self {
-        Softplus {
-            beta: 1.0,
-            threshold: 20.0,
-        }
-    }
-}
 
 impl Softplus {
     /// β·x as hi + lo exactly (lo is 0 for β = 1, and for infinite products).
@@ -55,22 +48,6 @@ impl Softplus {
 
 impl Kernel for Softplus {
     const NAME: &'static str = "softplus";
-    const PARAMS: &'static [Param] = &[
-        Param {
-            name: "beta",
-            kind: ParamKind::Real {
-                default: Some(1.0),
-                range: Range::Positive,
-            },
-        },
-        Param {
-            name: "threshold",
-            kind: ParamKind::Real {
-                default: Some(20.0),
-                range: Range::Finite,
-            },
-        },
-    ];
     const FORMULA: &'static str = "beta*x > threshold ? x : log1p(exp(beta*x)) / beta; f'(x) = beta*x > threshold ? 1 : sigmoid(beta*x)";
     const EXAMPLES: &'static [&'static str] = &[
         "softplus",
@@ -78,19 +55,6 @@ impl Kernel for Softplus {
         "softplus(beta=0.5)",
         "softplus(beta=3, threshold=-1)",
     ];
-
-    fn from_params(values: &[ParamValue]) -> Result<Self, String> {
-        Ok(Softplus {
-            beta: values[0].real(),
-            threshold: values[1].real(),
-        })
-    }
-    fn params(&self) -> Vec<ParamValue> {
-        vec![
-            ParamValue::Real(self.beta),
-            ParamValue::Real(self.threshold),
-        ]
-    }
 
     #[inline(always)]
     fn forward<V: Vector>(&self, x: V) -> V {

@@ -7,28 +7,24 @@
 //! - Measured max error: 0 (exact).
 
 use crate::backend::Vector;
-use crate::kernel::{Kernel, Param, ParamKind, ParamValue, Range};
+use crate::kernel::Kernel;
 use crate::math::{pass, step};
 
-/// Soft shrinkage: moves `x` toward 0 by λ, and is 0 on `[−λ, λ]`.
-///
-/// ```
-/// use actkern::{Apply, Softshrink};
-/// let mut y = [0.0f32; 3];
-/// Softshrink { lambd: 0.5 }.forward(&[-2.0, 0.25, 2.0], &mut y);
-/// assert_eq!(y, [-1.5, 0.0, 1.5]);
-/// ```
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Softshrink {
-    /// Half-width λ of the zeroed band (default 0.5), λ ≥ 0.
-    pub lambd: f32,
-}
-
-impl Default for Softshrink {
-    fn default() -> Self {
-        Softshrink { lambd: 0.5 }
+crate::kernel_params! {
+    /// Soft shrinkage: moves `x` toward 0 by λ, and is 0 on `[−λ, λ]`.
+    ///
+    /// ```
+    /// use actkern::{Apply, Softshrink};
+    /// let mut y = [0.0f32; 3];
+    /// Softshrink { lambd: 0.5 }.forward(&[-2.0, 0.25, 2.0], &mut y);
+    /// assert_eq!(y, [-1.5, 0.0, 1.5]);
+    /// ```
+    pub struct Softshrink {
+        /// Half-width λ of the zeroed band (default 0.5), λ ≥ 0.
+        lambd: f32 = 0.5 => NonNegative,
     }
 }
+
 
 impl Softshrink {
     #[inline(always)]
@@ -39,26 +35,10 @@ impl Softshrink {
 
 impl Kernel for Softshrink {
     const NAME: &'static str = "softshrink";
-    const PARAMS: &'static [Param] = &[Param {
-        name: "lambd",
-        kind: ParamKind::Real {
-            default: Some(0.5),
-            range: Range::NonNegative,
-        },
-    }];
     const FORMULA: &'static str =
         "x > lambd ? x - lambd : x < -lambd ? x + lambd : 0; f'(x) = |x| > lambd ? 1 : 0";
     const EXAMPLES: &'static [&'static str] =
         &["softshrink", "softshrink(lambd=1.5)", "softshrink(lambd=0)"];
-
-    fn from_params(values: &[ParamValue]) -> Result<Self, String> {
-        Ok(Softshrink {
-            lambd: values[0].real(),
-        })
-    }
-    fn params(&self) -> Vec<ParamValue> {
-        vec![ParamValue::Real(self.lambd)]
-    }
 
     #[inline(always)]
     fn forward<V: Vector>(&self, x: V) -> V {

@@ -11,28 +11,22 @@ use crate::backend::Vector;
 use crate::kernel::Kernel;
 use crate::math::{div_pair, keep_nan, two_sum};
 
-/// Softsign: `x / (1 + |x|)`.
-///
-/// ```
-/// use actkern::{Apply, Softsign};
-/// let mut y = [0.0f32; 3];
-/// Softsign.forward(&[-1.0, 3.0, f32::INFINITY], &mut y);
-/// assert_eq!(y, [-0.5, 0.75, 1.0]);
-/// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct Softsign;
+crate::kernel_params! {
+    /// Softsign: `x / (1 + |x|)`.
+    ///
+    /// ```
+    /// use actkern::{Apply, Softsign};
+    /// let mut y = [0.0f32; 3];
+    /// Softsign.forward(&[-1.0, 3.0, f32::INFINITY], &mut y);
+    /// assert_eq!(y, [-0.5, 0.75, 1.0]);
+    /// ```
+    pub struct Softsign;
+}
 
 impl Kernel for Softsign {
     const NAME: &'static str = "softsign";
     const FORMULA: &'static str = "x / (1 + |x|); f'(x) = 1 / (1 + |x|)^2";
     const EXAMPLES: &'static [&'static str] = &["softsign"];
-
-    fn from_params(_: &[crate::ParamValue]) -> Result<Self, String> {
-        Ok(Softsign)
-    }
-    fn params(&self) -> Vec<crate::ParamValue> {
-        Vec::new()
-    }
 
     #[inline(always)]
     fn forward<V: Vector>(&self, x: V) -> V {

@@ -24,17 +24,18 @@ use crate::backend::Vector;
 use crate::kernel::Kernel;
 use crate::math::sech_squared;
 
-/// Hyperbolic tangent: `tanh x`, derivative `1 − tanh²x`.
-///
-/// ```
-/// use actkern::{Apply, Tanh};
-/// let mut y = [0.0f32; 3];
-/// Tanh.forward(&[-1.0, 0.0, f32::INFINITY], &mut y);
-/// assert_eq!(y[1..], [0.0, 1.0]);
-/// assert!((y[0] + 0.7615942).abs() < 1e-7);
-/// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct Tanh;
+crate::kernel_params! {
+    /// Hyperbolic tangent: `tanh x`, derivative `1 − tanh²x`.
+    ///
+    /// ```
+    /// use actkern::{Apply, Tanh};
+    /// let mut y = [0.0f32; 3];
+    /// Tanh.forward(&[-1.0, 0.0, f32::INFINITY], &mut y);
+    /// assert_eq!(y[1..], [0.0, 1.0]);
+    /// assert!((y[0] + 0.7615942).abs() < 1e-7);
+    /// ```
+    pub struct Tanh;
+}
 
 /// The interval of a = min(|x|, A_MAX) is k = round(min(NEAR_SLOPE·a + NEAR_OFFSET, FAR_SLOPE·a +
 /// FAR_OFFSET)): one interval at the origin, [0, 1/8), then width 1/12 up to a ≈ 0.61, where tanh
@@ -69,13 +70,6 @@ impl Kernel for Tanh {
     const NAME: &'static str = "tanh";
     const FORMULA: &'static str = "tanh(x); f'(x) = 1 - tanh(x)^2";
     const EXAMPLES: &'static [&'static str] = &["tanh"];
-
-    fn from_params(_: &[crate::ParamValue]) -> Result<Self, String> {
-        Ok(Tanh)
-    }
-    fn params(&self) -> Vec<crate::ParamValue> {
-        Vec::new()
-    }
 
     #[inline(always)]
     fn forward<V: Vector>(&self, x: V) -> V {

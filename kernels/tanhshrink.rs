@@ -14,17 +14,18 @@ use crate::backend::Vector;
 use crate::kernel::Kernel;
 use crate::math::{div_pair, exp_pair, logistic_bell, poly};
 
-/// Tanh shrinkage: `x − tanh x`.
-///
-/// ```
-/// use actkern::{Apply, Tanhshrink};
-/// let mut y = [0.0f32; 2];
-/// Tanhshrink.forward(&[1e-3, 10.0], &mut y);
-/// assert!((y[0] - 3.3333322e-10).abs() < 1e-16);
-/// assert_eq!(y[1], 9.0);
-/// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct Tanhshrink;
+crate::kernel_params! {
+    /// Tanh shrinkage: `x − tanh x`.
+    ///
+    /// ```
+    /// use actkern::{Apply, Tanhshrink};
+    /// let mut y = [0.0f32; 2];
+    /// Tanhshrink.forward(&[1e-3, 10.0], &mut y);
+    /// assert!((y[0] - 3.3333322e-10).abs() < 1e-16);
+    /// assert_eq!(y[1], 9.0);
+    /// ```
+    pub struct Tanhshrink;
+}
 
 /// (x − tanh x)/x³ as a polynomial in x² on |x| ≤ 1 (max relative error 3.5e−8).
 const SHRINK_P: [f32; 9] = [
@@ -62,13 +63,6 @@ impl Kernel for Tanhshrink {
     const NAME: &'static str = "tanhshrink";
     const FORMULA: &'static str = "x - tanh(x); f'(x) = tanh(x)^2";
     const EXAMPLES: &'static [&'static str] = &["tanhshrink"];
-
-    fn from_params(_: &[crate::ParamValue]) -> Result<Self, String> {
-        Ok(Tanhshrink)
-    }
-    fn params(&self) -> Vec<crate::ParamValue> {
-        Vec::new()
-    }
 
     #[inline(always)]
     fn forward<V: Vector>(&self, x: V) -> V {

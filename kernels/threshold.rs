@@ -7,62 +7,34 @@
 //! - Measured max error: 0 (exact).
 
 use crate::backend::Vector;
-use crate::kernel::{Kernel, Param, ParamKind, ParamValue, Range};
+use crate::kernel::Kernel;
 use crate::math::{pass, step};
 
-/// Threshold: `x ≤ threshold ? value : x`.
-///
-/// ```
-/// use actkern::{Apply, Threshold};
-/// let mut y = [0.0f32; 3];
-/// Threshold { threshold: 0.5, value: -1.0 }.forward(&[0.0, 0.5, 2.0], &mut y);
-/// assert_eq!(y, [-1.0, -1.0, 2.0]);
-/// ```
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Threshold {
-    /// Inputs at or below this are replaced (required).
-    pub threshold: f32,
-    /// What they are replaced with (required).
-    pub value: f32,
+crate::kernel_params! {
+    /// Threshold: `x ≤ threshold ? value : x`.
+    ///
+    /// ```
+    /// use actkern::{Apply, Threshold};
+    /// let mut y = [0.0f32; 3];
+    /// Threshold { threshold: 0.5, value: -1.0 }.forward(&[0.0, 0.5, 2.0], &mut y);
+    /// assert_eq!(y, [-1.0, -1.0, 2.0]);
+    /// ```
+    pub struct Threshold {
+        /// Inputs at or below this are replaced (required).
+        threshold: f32 => Finite,
+        /// What they are replaced with (required).
+        value: f32 => Finite,
+    }
 }
 
 impl Kernel for Threshold {
     const NAME: &'static str = "threshold";
-    const PARAMS: &'static [Param] = &[
-        Param {
-            name: "threshold",
-            kind: ParamKind::Real {
-                default: None,
-                range: Range::Finite,
-            },
-        },
-        Param {
-            name: "value",
-            kind: ParamKind::Real {
-                default: None,
-                range: Range::Finite,
-            },
-        },
-    ];
     const FORMULA: &'static str = "x <= threshold ? value : x; f'(x) = x <= threshold ? 0 : 1";
     const EXAMPLES: &'static [&'static str] = &[
         "threshold(threshold=0, value=0)",
         "threshold(threshold=0.5, value=-1)",
         "threshold(threshold=-2, value=3)",
     ];
-
-    fn from_params(values: &[ParamValue]) -> Result<Self, String> {
-        Ok(Threshold {
-            threshold: values[0].real(),
-            value: values[1].real(),
-        })
-    }
-    fn params(&self) -> Vec<ParamValue> {
-        vec![
-            ParamValue::Real(self.threshold),
-            ParamValue::Real(self.value),
-        ]
-    }
 
     #[inline(always)]
     fn forward<V: Vector>(&self, x: V) -> V {

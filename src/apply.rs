@@ -241,18 +241,17 @@ impl<A: Apply + ?Sized> Apply for Box<A> {
 /// implementing [`Apply`], so kernels of other crates are wrapped instead.
 ///
 /// ```
-/// use actkern::{Apply, Custom, Kernel, ParamValue, Vector};
+/// use actkern::{Apply, Custom, Kernel, Vector};
 ///
-/// /// f(x) = 2x.
-/// #[derive(Clone, Copy, Debug, PartialEq)]
-/// struct Double;
+/// actkern::kernel_params! {
+///     /// f(x) = 2x.
+///     struct Double;
+/// }
 ///
 /// impl Kernel for Double {
 ///     const NAME: &'static str = "double";
 ///     const FORMULA: &'static str = "2x; f'(x) = 2";
 ///     const EXAMPLES: &'static [&'static str] = &[];
-///     fn from_params(_: &[ParamValue]) -> Result<Self, String> { Ok(Double) }
-///     fn params(&self) -> Vec<ParamValue> { Vec::new() }
 ///     fn forward<V: Vector>(&self, x: V) -> V { x + x }
 ///     fn derivative<V: Vector>(&self, x: V) -> V { x * V::splat(0.0) + V::splat(2.0) }
 ///     fn reference_forward(&self, x: f64) -> f64 { 2.0 * x }

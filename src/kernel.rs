@@ -7,16 +7,16 @@ use core::fmt;
 ///
 /// Each type implementing this lives in its own file under `kernels/`. Its vector methods are
 /// loop-free and generic over [`Vector`], so the same source runs on every backend; the driver
-/// owns loops, tails and threads. Users call the slice methods of [`Apply`](crate::Apply), which
-/// every kernel of actkern implements; a `Kernel` written in another crate gets them through
+/// owns loops, tails and threads. Its parameters are the typed fields of its struct, declared
+/// with [`kernel_params!`](crate::kernel_params), which writes [`Params`] and `Default` from
+/// them. Users call the slice methods of [`Apply`](crate::Apply), which every kernel of actkern
+/// implements; a `Kernel` written in another crate gets them through
 /// [`Custom`](crate::Custom).
-pub trait Kernel: Copy + Send + Sync + fmt::Debug + PartialEq + 'static {
+pub trait Kernel: Params + Copy + Send + Sync + fmt::Debug + PartialEq + 'static {
     /// PyTorch's functional name, as used in spec strings (`"leaky_relu"`).
     const NAME: &'static str;
     /// Other names accepted by the parser (`"swish"` for `silu`).
     const ALIASES: &'static [&'static str] = &[];
-    /// Parameters in spec-string order.
-    const PARAMS: &'static [Param] = &[];
     /// The forward and derivative formulas in one line of plain text, for listings.
     const FORMULA: &'static str;
     /// Spec strings the test-suite and benchmarks run: the default first, then parameter values
@@ -31,12 +31,6 @@ pub trait Kernel: Copy + Send + Sync + fmt::Debug + PartialEq + 'static {
     /// (the piecewise-linear ones) have one tier, which [`Fast`](crate::Fast) runs unchanged,
     /// without compiling it twice.
     const FAST_TIER: bool = false;
-
-    /// Builds the activation from values in [`Kernel::PARAMS`] order, already checked against
-    /// each parameter's own range. Returns a message for constraints between parameters.
-    fn from_params(values: &[ParamValue]) -> Result<Self, String>;
-    /// The parameter values, in [`Kernel::PARAMS`] order.
-    fn params(&self) -> Vec<ParamValue>;
 
     /// `f(x)`.
     fn forward<V: Vector>(&self, x: V) -> V;
@@ -78,6 +72,237 @@ pub trait Kernel: Copy + Send + Sync + fmt::Debug + PartialEq + 'static {
         let _ = x;
         None
     }
+}
+
+/// A kernel's parameters as spec-string values: written by [`kernel_params!`](crate::kernel_params)
+/// from the struct's typed fields, so names, defaults, ranges, `Default`, parsing and printing
+/// cannot disagree.
+pub trait Params: Sized {
+    /// Parameters in spec-string order (the order of the fields).
+    const PARAMS: &'static [Param];
+    /// Builds the kernel from values in [`Params::PARAMS`] order, already checked against each
+    /// parameter's own range. Returns a message for constraints between parameters.
+    fn from_params(values: &[ParamValue]) -> Result<Self, String>;
+    /// The parameter values, in [`Params::PARAMS`] order.
+    fn params(&self) -> Vec<ParamValue>;
+}
+
+/// The type of one parameter field: `f32` for a number, or an enum declared with
+/// [`choice_param!`](crate::choice_param) for a word.
+pub trait ParamType: Copy {
+    /// From a value already checked against the parameter's [`ParamKind`].
+    fn from_value(value: ParamValue) -> Self;
+    /// As a spec-string value.
+    fn to_value(self) -> ParamValue;
+}
+
+impl ParamType for f32 {
+    fn from_value(value: ParamValue) -> f32 {
+        value.real()
+    }
+    fn to_value(self) -> ParamValue {
+        ParamValue::Real(self)
+    }
+}
+
+/// Declares a kernel's struct from its typed parameter fields and writes what follows from
+/// them: the derives every kernel needs (`Clone, Copy, Debug, PartialEq`), [`Params`] (names,
+/// defaults, ranges, parsing by position, printing) and, when every field has a default,
+/// `Default`.
+///
+/// Each field is `name: f32 = default => Range` (a [`Range`] variant: `Finite`, `Positive`,
+/// `NonNegative`, `NonZero`), `name: f32 => Range` for a required number, or
+/// `name: Enum = Enum::Variant => choice` for an enum of [`choice_param!`](crate::choice_param).
+/// A closing `check = path;` names a `fn(&Self) -> Result<(), String>` for constraints between
+/// parameters. A struct without parameters is `pub struct Name;`.
+///
+/// ```
+/// use actkern::kernel::{Params, ParamKind, Range};
+///
+/// actkern::kernel_params! {
+///     /// Scaled clamp: `min(max(x, lo), hi)·scale`.
+///     pub struct ScaledClamp {
+///         /// Lower bound.
+///         lo: f32 = -1.0 => Finite,
+///         /// Upper bound, at least `lo`.
+///         hi: f32 = 1.0 => Finite,
+///         /// Factor, required.
+///         scale: f32 => NonZero,
+///     }
+///     check = ScaledClamp::ordered;
+/// }
+///
+/// impl ScaledClamp {
+///     fn ordered(&self) -> Result<(), String> {
+///         if self.lo <= self.hi { Ok(()) } else { Err("lo must not exceed hi".into()) }
+///     }
+/// }
+///
+/// assert_eq!(ScaledClamp::PARAMS[2].name, "scale");
+/// assert_eq!(ScaledClamp::PARAMS[2].kind, ParamKind::Real { default: None, range: Range::NonZero });
+/// let k = ScaledClamp { lo: 0.0, hi: 2.0, scale: 3.0 };
+/// assert_eq!(ScaledClamp::from_params(&k.params()), Ok(k));
+/// ```
+#[macro_export]
+macro_rules! kernel_params {
+    // No parameters.
+    (
+        $(#[$meta:meta])*
+        $vis:vis struct $name:ident;
+    ) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, Default, PartialEq)]
+        $vis struct $name;
+
+        impl $crate::kernel::Params for $name {
+            const PARAMS: &'static [$crate::kernel::Param] = &[];
+            fn from_params(_: &[$crate::kernel::ParamValue]) -> Result<Self, String> {
+                Ok($name)
+            }
+            fn params(&self) -> Vec<$crate::kernel::ParamValue> {
+                Vec::new()
+            }
+        }
+    };
+    // Every field has a default: `Default` too.
+    (
+        $(#[$meta:meta])*
+        $vis:vis struct $name:ident {
+            $( $(#[$field_meta:meta])* $field:ident : $ty:ty = $default:expr => $domain:ident ),+ $(,)?
+        }
+        $(check = $check:path;)?
+    ) => {
+        $crate::kernel_params! {
+            @struct $(#[$meta])* $vis $name
+            { $( $(#[$field_meta])* $field : $ty [$default] $domain ),+ }
+            $($check)?
+        }
+
+        impl Default for $name {
+            fn default() -> Self {
+                $name { $( $field: $default ),+ }
+            }
+        }
+    };
+    // Some field is required.
+    (
+        $(#[$meta:meta])*
+        $vis:vis struct $name:ident {
+            $( $(#[$field_meta:meta])* $field:ident : $ty:ty $(= $default:expr)? => $domain:ident ),+ $(,)?
+        }
+        $(check = $check:path;)?
+    ) => {
+        $crate::kernel_params! {
+            @struct $(#[$meta])* $vis $name
+            { $( $(#[$field_meta])* $field : $ty [$($default)?] $domain ),+ }
+            $($check)?
+        }
+    };
+    (
+        @struct $(#[$meta:meta])* $vis:vis $name:ident
+        { $( $(#[$field_meta:meta])* $field:ident : $ty:ty [$($default:expr)?] $domain:ident ),+ }
+        $($check:path)?
+    ) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq)]
+        $vis struct $name {
+            $( $(#[$field_meta])* pub $field: $ty, )+
+        }
+
+        impl $crate::kernel::Params for $name {
+            const PARAMS: &'static [$crate::kernel::Param] = &[
+                $( $crate::kernel::Param {
+                    name: stringify!($field),
+                    kind: $crate::kernel_params!(@kind $ty, [$($default)?], $domain),
+                }, )+
+            ];
+            fn from_params(values: &[$crate::kernel::ParamValue]) -> Result<Self, String> {
+                let mut values = values.iter().copied();
+                let kernel = $name {
+                    $( $field: <$ty as $crate::kernel::ParamType>::from_value(
+                        values.next().expect("one value per parameter"),
+                    ), )+
+                };
+                $( $check(&kernel)?; )?
+                Ok(kernel)
+            }
+            fn params(&self) -> Vec<$crate::kernel::ParamValue> {
+                vec![ $( $crate::kernel::ParamType::to_value(self.$field) ),+ ]
+            }
+        }
+    };
+    (@kind $ty:ty, [$default:expr], choice) => {
+        $crate::kernel::ParamKind::Choice {
+            choices: <$ty>::CHOICES,
+            default: <$ty>::index($default),
+        }
+    };
+    (@kind $ty:ty, [$($default:expr)?], $range:ident) => {
+        $crate::kernel::ParamKind::Real {
+            default: $crate::kernel_params!(@option $($default)?),
+            range: $crate::kernel::Range::$range,
+        }
+    };
+    (@option $default:expr) => { Some($default) };
+    (@option) => { None };
+}
+
+/// Declares an enum parameter whose values are words in spec strings (gelu's
+/// `approximate=none|tanh`): each variant with its word. The first variant is the enum's
+/// `Default`. Writes `CHOICES` (the words in order), `index` and [`ParamType`].
+///
+/// ```
+/// actkern::choice_param! {
+///     /// Rounding direction.
+///     pub enum Rounding {
+///         /// To nearest.
+///         Nearest = "nearest",
+///         /// Toward zero.
+///         Zero = "zero",
+///     }
+/// }
+/// assert_eq!(Rounding::CHOICES, ["nearest", "zero"]);
+/// assert_eq!(Rounding::Zero.index(), 1);
+/// assert_eq!(Rounding::default(), Rounding::Nearest);
+/// ```
+#[macro_export]
+macro_rules! choice_param {
+    (
+        $(#[$meta:meta])*
+        $vis:vis enum $name:ident {
+            $(#[$first_meta:meta])* $first:ident = $first_word:literal
+            $(, $(#[$variant_meta:meta])* $variant:ident = $word:literal )* $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+        $vis enum $name {
+            $(#[$first_meta])*
+            #[default]
+            $first,
+            $( $(#[$variant_meta])* $variant, )*
+        }
+
+        impl $name {
+            /// The words of spec strings, in the order of the variants.
+            pub const CHOICES: &'static [&'static str] = &[$first_word $(, $word)*];
+            const ALL: &'static [$name] = &[$name::$first $(, $name::$variant)*];
+
+            /// The position of this variant in [`Self::CHOICES`].
+            pub const fn index(self) -> usize {
+                self as usize
+            }
+        }
+
+        impl $crate::kernel::ParamType for $name {
+            fn from_value(value: $crate::kernel::ParamValue) -> Self {
+                Self::ALL[value.choice()]
+            }
+            fn to_value(self) -> $crate::kernel::ParamValue {
+                $crate::kernel::ParamValue::Choice(self.index())
+            }
+        }
+    };
 }
 
 /// A parameter of an activation, as it appears in spec strings.

@@ -54,7 +54,7 @@ pub use activation::{ACTIVATIONS, Activation, ActivationInfo};
 pub use apply::{Apply, Custom, Fast, FromOutputError, KernelVisitor, Serial, Tier};
 pub use backend::{Backend, BackendError, Vector, backend, set_backend, with_backend};
 pub use driver::PARALLEL_THRESHOLD;
-pub use kernel::{Kernel, Param, ParamKind, ParamValue, Range};
+pub use kernel::{Kernel, Param, ParamKind, ParamType, ParamValue, Params, Range};
 // The typed kernels by name (`actkern::Gelu`, `actkern::Tanh`, ...), documented at the root.
 include!(concat!(env!("OUT_DIR"), "/exports.rs"));
 /// Which formula [`Gelu`] computes: exact or its tanh approximation.

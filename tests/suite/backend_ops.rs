@@ -6,7 +6,7 @@
 //! Each operation is wrapped in a test-only `Kernel` whose `backward(x, dy)` applies it to two
 //! buffers, so it runs through the real driver on each backend.
 
-use actkern::{Apply, Backend, Custom, Kernel, ParamValue, Serial, Vector, with_backend};
+use actkern::{Apply, Backend, Custom, Kernel, Param, ParamValue, Params, Serial, Vector, with_backend};
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt, SeedableRng};
 
@@ -56,17 +56,22 @@ const TABLE32: [f32; 32] = {
     t
 };
 
-impl Kernel for Op {
-    const NAME: &'static str = "backend_op_probe";
-    const FORMULA: &'static str = "test only";
-    const EXAMPLES: &'static [&'static str] = &[];
-
+// The operation is chosen in Rust, not by spec strings: no parameters.
+impl Params for Op {
+    const PARAMS: &'static [Param] = &[];
     fn from_params(_: &[ParamValue]) -> Result<Self, String> {
         Ok(Op::Ldexp)
     }
     fn params(&self) -> Vec<ParamValue> {
         Vec::new()
     }
+}
+
+impl Kernel for Op {
+    const NAME: &'static str = "backend_op_probe";
+    const FORMULA: &'static str = "test only";
+    const EXAMPLES: &'static [&'static str] = &[];
+
     fn forward<V: Vector>(&self, x: V) -> V {
         x
     }

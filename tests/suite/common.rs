@@ -8,7 +8,6 @@
 //! ≤ 3 ULP against `dy · f'(x)` computed in f64, SPEC §3's exact selection on linear pieces,
 //! and the SPEC §4 allowances carried through the product.
 
-
 use actkern::accuracy::{self, Function, ulp_error};
 use actkern::{ACTIVATIONS, Activation, Apply, Backend, Fast, Kernel, KernelVisitor, ParamValue, Tier, with_backend};
 

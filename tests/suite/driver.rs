@@ -4,9 +4,8 @@
 //! give identical bits; typed kernels agree with `Activation`; mismatched lengths panic naming
 //! both lengths, before writing anything; empty slices are fine.
 
-
-use actkern::{Activation, Apply, Backend, Fast, Kernel, KernelVisitor, PARALLEL_THRESHOLD, Serial, Tier};
 use crate::common::{Failures, backends, instances, on, show, special_inputs};
+use actkern::{Activation, Apply, Backend, Fast, Kernel, KernelVisitor, PARALLEL_THRESHOLD, Serial, Tier};
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt, SeedableRng};
 use std::panic::{AssertUnwindSafe, catch_unwind};

@@ -3,10 +3,9 @@
 //! on every backend, against the reference at SPEC §4's bound. A failure names the worst input,
 //! what came out, what was expected, its error in ULPs and the backend.
 
-
+use crate::common::{Failures, instances, kinks, on, sweep_backward, sweep_function};
 use actkern::accuracy::Function;
 use actkern::{Activation, Apply, Backend, Tier};
-use crate::common::{Failures, instances, kinks, on, sweep_backward, sweep_function};
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::{Rng, RngExt, SeedableRng};
 use std::sync::LazyLock;

@@ -4,10 +4,9 @@
 //! at y = f(x); and PyTorch's f32 forwards against the f64 forwards. A wrong formula, such as
 //! the seed's hardswish derivative x/6 + 1/2 (SPEC §5), fails here; the last tests show that.
 
-
+use crate::common::{Failures, instances, kinks, real_params};
 use actkern::accuracy::ulp_error;
 use actkern::{Activation, Apply, Kernel, KernelVisitor, reference};
-use crate::common::{Failures, instances, kinks, real_params};
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt, SeedableRng};
 

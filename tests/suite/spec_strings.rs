@@ -2,9 +2,8 @@
 //! example and for random parameter values; every error names the problem and what is allowed
 //! (valid names and the closest one, the parameter and its range); nothing panics on garbage.
 
-
-use actkern::{ACTIVATIONS, Activation, ActivationInfo, ParamKind, Range};
 use crate::common::real_params;
+use actkern::{ACTIVATIONS, Activation, ActivationInfo, ParamKind, Range};
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt, SeedableRng};
 use std::panic::{AssertUnwindSafe, catch_unwind};

@@ -4,13 +4,12 @@
 //! and each instance's parameters — through forward, derivative, backward, their in-place forms
 //! and the derivative and backward from the output.
 
-
-use actkern::accuracy::{self, Function, ulp_error};
-use actkern::{ACTIVATIONS, Activation, Apply, Backend, Fast, Tier};
 use crate::common::{
     DYS, Failures, backends, check_backward, check_function, has_from_output, instances, nans, on, real_params, show,
     special_inputs,
 };
+use actkern::accuracy::{self, Function, ulp_error};
+use actkern::{ACTIVATIONS, Activation, Apply, Backend, Fast, Tier};
 
 /// Every dy of [`DYS`] for each input, and the inputs repeated alongside.
 fn with_every_dy(inputs: &[f32]) -> (Vec<f32>, Vec<f32>) {

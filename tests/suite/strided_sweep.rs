@@ -8,10 +8,9 @@
 //! The exhaustive sweep is `cargo run --release --example accuracy`; this one keeps
 //! `cargo test --release` within a few minutes on two cores.
 
-
+use crate::common::{DYS, Failures, fast_tier_instances, instances, sweep_backward, sweep_function};
 use actkern::Tier;
 use actkern::accuracy::Function;
-use crate::common::{DYS, Failures, fast_tier_instances, instances, sweep_backward, sweep_function};
 
 /// A prime: 2³² / 1999 ≈ 2.15 million inputs per function, instance and backend (the whole
 /// sweep takes about a minute of CPU on the current kernels).
