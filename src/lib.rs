@@ -32,12 +32,10 @@
 #![deny(missing_docs)]
 #![deny(unsafe_code)]
 
-/// One module per file of `kernels/`, each holding one activation's kernel type (every type is
-/// also at the crate root: `actkern::Gelu`).
 #[macro_use]
-pub mod kernels {
-    include!(concat!(env!("OUT_DIR"), "/kernels.rs"));
-}
+#[path = "../kernels/mod.rs"]
+#[rustfmt::skip] // until the kernels branch of issue 14 lands: the kernel files were never formatted
+pub mod kernels;
 
 pub mod accuracy;
 mod activation;
@@ -55,8 +53,17 @@ pub use apply::{Apply, Custom, Fast, FromOutputError, KernelVisitor, Serial, Tie
 pub use backend::{Backend, BackendError, Vector, backend, set_backend, with_backend};
 pub use driver::PARALLEL_THRESHOLD;
 pub use kernel::{Kernel, Param, ParamKind, ParamType, ParamValue, Params, Range};
-// The typed kernels by name (`actkern::Gelu`, `actkern::Tanh`, ...), documented at the root.
-include!(concat!(env!("OUT_DIR"), "/exports.rs"));
+
+/// The typed kernels by name (`actkern::Gelu`, `actkern::Tanh`, ...), documented at the root.
+macro_rules! export_kernels {
+    ($($module:ident :: $ty:ident),* $(,)?) => {
+        $(
+            #[doc(inline)]
+            pub use kernels::$module::$ty;
+        )*
+    };
+}
+for_each_kernel!(export_kernels);
 /// Which formula [`Gelu`] computes: exact or its tanh approximation.
 #[doc(inline)]
 pub use kernels::gelu::Approximate as GeluApproximate;
