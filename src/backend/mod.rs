@@ -71,15 +71,15 @@ pub trait Vector:
     /// `2ⁿ` for `n` an integer-valued float in `[-126, 127]` (exact, built in the exponent field).
     fn pow2i(n: Self) -> Self;
 
-    /// `self < rhs`
+    /// Lane-wise `self < rhs` (false where either is NaN).
     fn lt(self, rhs: Self) -> Self::Mask;
-    /// `self <= rhs`
+    /// Lane-wise `self <= rhs` (false where either is NaN).
     fn le(self, rhs: Self) -> Self::Mask;
-    /// `self > rhs`
+    /// Lane-wise `self > rhs` (false where either is NaN).
     fn gt(self, rhs: Self) -> Self::Mask;
-    /// `self >= rhs`
+    /// Lane-wise `self >= rhs` (false where either is NaN).
     fn ge(self, rhs: Self) -> Self::Mask;
-    /// `self == rhs` (`-0 == +0`)
+    /// Lane-wise `self == rhs` (`-0 == +0`; false where either is NaN).
     fn eq(self, rhs: Self) -> Self::Mask;
     /// Lanes holding NaN.
     fn is_nan(self) -> Self::Mask;
