@@ -9,7 +9,7 @@ use core::fmt;
 pub struct ActivationInfo {
     /// PyTorch's functional name.
     pub name: &'static str,
-    /// Other accepted names.
+    /// Other names the parser accepts (`"swish"` for `silu`).
     pub aliases: &'static [&'static str],
     /// Parameters, in spec-string order.
     pub params: &'static [Param],
@@ -17,9 +17,10 @@ pub struct ActivationInfo {
     pub formula: &'static str,
     /// Spec strings the tests and benchmarks run; the first is the default instance.
     pub examples: &'static [&'static str],
-    /// SPEC §4's absolute-error allowance near a zero of the derivative applies.
+    /// Whether the derivative crosses zero, so that SPEC §4's absolute-error allowance
+    /// applies near [`derivative_zero`](Self::derivative_zero).
     pub derivative_crosses_zero: bool,
-    /// Where the derivative crosses zero, if it does.
+    /// Where the derivative crosses zero (default parameters), if it does.
     pub derivative_zero: Option<f32>,
     /// Whether [`Fast`](crate::Fast) runs a cheaper kernel than the default ([`Kernel::FAST_TIER`]).
     pub fast_tier: bool,
@@ -107,7 +108,10 @@ macro_rules! define_activation {
         #[non_exhaustive]
         pub enum Activation {
             $(
-                #[allow(missing_docs)]
+                #[doc = concat!(
+                    "[`", stringify!($ty), "`](crate::", stringify!($ty), ") with its parameters: ",
+                    "see there for its formula and derivative."
+                )]
                 $ty(crate::kernels::$module::$ty),
             )*
         }

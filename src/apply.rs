@@ -326,10 +326,10 @@ pub enum Tier {
     /// The bound that rten-vecmath and XNNPACK document, for engines that accept it: at most
     /// 4 ULP forward and derivative and 5 ULP backward wherever the result is a normal float,
     /// with the accurate tier's NaN, infinity, signed-zero and kink rules. The contract lets
-    /// results differ between backends; in this release the fused backends still agree bit for
-    /// bit (a reciprocal estimate, whose bits differ between AVX-512 and AVX2, was measured
-    /// slower than the division on Zen 4). The measured errors are in the README's accuracy
-    /// table.
+    /// results differ between backends; in this release they still agree bit for bit, because
+    /// the fast tier divides as the accurate one does instead of refining a reciprocal estimate
+    /// (whose bits differ between AVX-512 and AVX2; `docs/DESIGN.md` says why). The measured
+    /// errors are in the README's accuracy table.
     Fast,
 }
 

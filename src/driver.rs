@@ -229,11 +229,11 @@ fn store_tail<V: Vector>(v: V, dst: &mut [f32]) {
     dst.copy_from_slice(&padded[..n]);
 }
 
-// The loops below take two vectors per step: two independent evaluations give the out-of-order
-// core more to overlap than one long dependency chain (σ, tanh and elu gained 4–8 % in cache on
-// Zen 4; gelu's former degree-10 kernel, short of registers, neither gained nor lost beyond the
-// noise; the current one was not measured both ways). Results do not change: each vector is the
-// same kernel call, and what is left over is at most one whole vector plus the padded tail.
+// The loops below take two vectors per step: the two kernel evaluations are independent, so
+// the out-of-order core overlaps two dependency chains instead of waiting on one. The unrolling
+// never changes a result: every vector, paired, single or the padded tail, is the same kernel
+// call on the same lanes, so an element's bits do not depend on its position in the buffer.
+// What is left after the pairs is at most one whole vector plus the padded tail.
 
 #[inline(always)]
 fn map1<V: Vector, F: Unary<V>>(x: &[f32], out: &mut [f32], f: F) {

@@ -32,9 +32,9 @@ pub trait Kernel: Params + Copy + Send + Sync + fmt::Debug + PartialEq + 'static
     /// without compiling it twice.
     const FAST_TIER: bool = false;
 
-    /// `f(x)`.
+    /// `f(x)` in every lane of `x`, loop-free: the driver supplies the loops, tails and threads.
     fn forward<V: Vector>(&self, x: V) -> V;
-    /// `f'(x)`.
+    /// `f'(x)` in every lane of `x`; at a kink, PyTorch's value, as SPEC §2 gives it.
     fn derivative<V: Vector>(&self, x: V) -> V;
     /// `dy · f'(x)`. Kernels with linear pieces override this to select `dy` or `0` exactly
     /// there (SPEC §3).
@@ -310,7 +310,7 @@ macro_rules! choice_param {
 pub struct Param {
     /// PyTorch's keyword (`"negative_slope"`).
     pub name: &'static str,
-    /// What values it takes.
+    /// What values it takes, and its default.
     pub kind: ParamKind,
 }
 
@@ -347,7 +347,7 @@ pub enum Range {
 }
 
 impl Range {
-    /// Whether `v` is accepted.
+    /// Whether `v` is accepted: finite, and within the range.
     pub fn contains(self, v: f32) -> bool {
         v.is_finite()
             && match self {
@@ -369,7 +369,7 @@ impl Range {
     }
 }
 
-/// A parsed parameter value.
+/// A parsed parameter value: a real number, or the index of a word of a choice.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum ParamValue {
     /// For [`ParamKind::Real`].

@@ -19,7 +19,7 @@ pub const SELU_ALPHA: f64 = 1.673_263_242_354_377_284_817_042_991_671_7;
 /// SELU's λ (SPEC §2.1).
 pub const SELU_LAMBDA: f64 = 1.050_700_987_355_480_493_419_334_985_294_6;
 
-/// tanh x.
+/// tanh x, by the standard library's `f64::tanh`.
 pub fn tanh(x: f64) -> f64 {
     x.tanh()
 }

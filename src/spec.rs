@@ -15,7 +15,7 @@ pub enum ParseError {
     Syntax {
         /// The spec string as given.
         spec: String,
-        /// What was expected.
+        /// What the parser wanted where the string went wrong (`"`)` at the end"`).
         expected: &'static str,
     },
     /// No activation has this name.
@@ -27,30 +27,30 @@ pub enum ParseError {
     },
     /// The activation has no parameter of this name.
     UnknownParam {
-        /// The activation.
+        /// The activation's functional name.
         activation: &'static str,
-        /// The parameter as given.
+        /// The parameter's name as given.
         param: String,
     },
     /// A parameter was given twice.
     RepeatedParam {
-        /// The activation.
+        /// The activation's functional name.
         activation: &'static str,
-        /// The parameter.
+        /// The parameter's name.
         param: &'static str,
     },
     /// A parameter without a default was not given.
     MissingParam {
-        /// The activation.
+        /// The activation's functional name.
         activation: &'static str,
-        /// The parameter.
+        /// The parameter's name.
         param: &'static str,
     },
     /// A value does not parse or is out of the parameter's range.
     BadValue {
-        /// The activation.
+        /// The activation's functional name.
         activation: &'static str,
-        /// The parameter.
+        /// The parameter's name.
         param: &'static str,
         /// The value as given.
         value: String,
@@ -59,7 +59,7 @@ pub enum ParseError {
     },
     /// The parameters are each valid but not together (`hardtanh` with `min_val > max_val`).
     Invalid {
-        /// The activation.
+        /// The activation's functional name.
         activation: &'static str,
         /// What is wrong.
         message: String,

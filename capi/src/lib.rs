@@ -8,6 +8,11 @@
 //! checks are in [`run`]; the only slices made from C pointers are made in [`execute`] and
 //! [`through_copy`], after those checks, and never a shared and a mutable slice over the same
 //! memory: exact aliasing goes through the in-place methods of [`Apply`] or through a copy.
+//!
+//! This crate's `unsafe` is all about those pointer arguments (the library's own is confined
+//! to its `backend` module); every `unsafe` block states why it is sound in a `// Safety:`
+//! comment, which clippy enforces.
+#![deny(clippy::undocumented_unsafe_blocks)]
 
 use actkern::{Activation, Apply, Fast, FromOutputError, Kernel, ParamKind, ParamValue, Serial, Tier};
 use core::ffi::{CStr, c_char, c_int};
@@ -190,7 +195,7 @@ unsafe fn execute<A: Apply>(
     n: usize,
     aliased: [bool; 2],
 ) -> Result<(), FromOutputError> {
-    // Safety (every slice below): the buffers are valid (caller), the inputs sliced here are
+    // Safety: for every slice below, the buffers are valid (caller), the inputs sliced here are
     // disjoint from `out` (their `aliased` flag is false), and the output slice is the only
     // reference to its memory. Cases where an input is `out` use an in-place method, which
     // takes the one mutable slice, or `through_copy`.

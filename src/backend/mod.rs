@@ -4,18 +4,22 @@
 //!
 //! | [`Backend`] | vector type | lanes | fused multiply-add | when |
 //! |---|---|---|---|---|
-//! | `Avx512` | `__m512` | 16 | yes | x86-64 with AVX-512F, detected at run time |
-//! | `Avx2` | `__m256` | 8 | yes | x86-64 with AVX2 and FMA, detected at run time |
-//! | `Portable` | [`wide::f32x8`] | 8 | only if the build enables `fma` | every target |
-//! | `Scalar` | `f32` | 1 | yes (`f32::mul_add`) | every target; the bit-exact reference of the fused backends |
+//! | `Avx512` | `__m512` | 16 | `vfmadd…ps` | x86-64 with AVX-512F, detected at run time |
+//! | `Avx2` | `__m256` | 8 | `vfmadd…ps` | x86-64 with AVX2 and FMA, detected at run time |
+//! | `Portable` | [`wide::f32x8`] | 8 | `wide`'s when the build enables `fma` (and on aarch64), else emulated exactly in `f64` | every target |
+//! | `Scalar` | `f32` | 1 | `f32::mul_add` | every target; the bit-exact reference of the others |
 //!
 //! Every operation of [`Vector`] is an IEEE-754 operation rounded once (add, mul, div, fused
-//! multiply-add, compare, select, exact bit manipulation), so `Scalar`, `Avx2` and `Avx512` give
-//! the same bits for every input. `Portable` does too when `wide` can use FMA; without it its
-//! `mul_add` rounds twice and results may differ by a few ULP (within SPEC §4).
+//! multiply-add, compare, select, exact bit manipulation), so all four backends give the same
+//! bits for every input (NaN payloads and signs aside). `Portable`'s `mul_add` is one rounding
+//! too: where the build has no FMA instruction it rounds the exact `f64` sum to odd and then to
+//! `f32`, which is the correctly rounded result (`portable.rs`); that costs speed, not bits.
 //!
-//! All `unsafe` code of the library lives in this module's children: the intrinsics wrappers of
-//! the two x86 backends and the `#[target_feature]` trampolines below.
+//! `unsafe` in the library is confined to this module (the crate root denies `unsafe_code`
+//! elsewhere): the intrinsics wrappers of the two x86 backends, and the calls in `run_on`
+//! into their `#[target_feature]` functions after the CPU check. Every `unsafe` block carries a
+//! `// Safety:` comment giving its reason, which clippy enforces here.
+#![deny(clippy::undocumented_unsafe_blocks)]
 
 use core::fmt;
 use core::ops::{Add, BitAnd, BitOr, Div, Mul, Neg, Not, Sub};
@@ -55,7 +59,8 @@ pub trait Vector:
     /// Writes the lanes to the first `LANES` elements of `dst` (panics if it is shorter).
     fn store(self, dst: &mut [f32]);
 
-    /// `self · a + b`, rounded once on every backend but `Portable` built without FMA.
+    /// `self · a + b`, rounded once (fused multiply-add) on every backend, so the same bits
+    /// everywhere: `Portable` emulates it exactly where the build has no FMA instruction.
     fn mul_add(self, a: Self, b: Self) -> Self;
     /// `|self|` (clears the sign bit; NaN stays NaN).
     fn abs(self) -> Self;
@@ -66,15 +71,15 @@ pub trait Vector:
     /// `2ⁿ` for `n` an integer-valued float in `[-126, 127]` (exact, built in the exponent field).
     fn pow2i(n: Self) -> Self;
 
-    /// `self < rhs`
+    /// Lane-wise `self < rhs` (false where either is NaN).
     fn lt(self, rhs: Self) -> Self::Mask;
-    /// `self <= rhs`
+    /// Lane-wise `self <= rhs` (false where either is NaN).
     fn le(self, rhs: Self) -> Self::Mask;
-    /// `self > rhs`
+    /// Lane-wise `self > rhs` (false where either is NaN).
     fn gt(self, rhs: Self) -> Self::Mask;
-    /// `self >= rhs`
+    /// Lane-wise `self >= rhs` (false where either is NaN).
     fn ge(self, rhs: Self) -> Self::Mask;
-    /// `self == rhs` (`-0 == +0`)
+    /// Lane-wise `self == rhs` (`-0 == +0`; false where either is NaN).
     fn eq(self, rhs: Self) -> Self::Mask;
     /// Lanes holding NaN.
     fn is_nan(self) -> Self::Mask;
@@ -137,10 +142,12 @@ pub trait Vector:
 #[repr(u8)]
 pub enum Backend {
     /// One lane at a time through the same kernels, with fused multiply-add: the bit-exact
-    /// reference of the `Avx2` and `Avx512` backends. Slow; for testing and reproducibility.
+    /// reference of the other backends. Slow; for testing and reproducibility.
     Scalar = 1,
     /// `wide::f32x8`: whatever the build's target features allow (SSE2 pairs in a default
-    /// x86-64 build, NEON on aarch64, AVX2+FMA under `-C target-cpu=native`).
+    /// x86-64 build, NEON on aarch64, AVX2+FMA under `-C target-cpu=native`). Its fused
+    /// multiply-add is emulated exactly where the build has no FMA instruction, so it gives the
+    /// same bits as the other backends, slowly in a default x86-64 build.
     Portable = 2,
     /// 8 lanes of AVX2 with FMA, chosen at run time.
     Avx2 = 3,

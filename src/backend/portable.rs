@@ -1,7 +1,8 @@
 //! Portable instantiation: `wide::f32x8`, whose instruction path is fixed when the crate is
 //! compiled (SSE2 pairs in a default x86-64 build, AVX2+FMA under `-C target-cpu=x86-64-v3`,
-//! NEON on aarch64). Only `mul_add` may round differently from the other backends: `wide` fuses
-//! it only when the build enables FMA.
+//! NEON on aarch64). `wide` fuses `mul_add` only when the build enables FMA; without it,
+//! [`fused_via_f64`] computes the same single rounding in software, so this backend gives the
+//! same bits as the others in every build (at a cost in speed).
 
 use super::Vector;
 use wide::{f32x8, i32x8};
