@@ -9,7 +9,7 @@
 //! - Measured max error (exhaustive, every backend): see the README's accuracy table.
 
 use crate::backend::Vector;
-use crate::kernel::Kernel;
+use crate::kernel::{FromOutput, Kernel};
 use crate::math::{exp_pair, expm1_pair, finite_or_zero, keep_nan};
 
 crate::kernel_params! {
@@ -41,6 +41,10 @@ impl Celu {
 
 impl Kernel for Celu {
     const NAME: &'static str = "celu";
+    const FROM_OUTPUT: FromOutput<Self> = FromOutput::When {
+        condition: "alpha > 0",
+        holds: |k| k.alpha > 0.0,
+    };
     const FORMULA: &'static str =
         "x > 0 ? x : alpha * (exp(x / alpha) - 1); f'(x) = x > 0 ? 1 : exp(x / alpha)";
     const EXAMPLES: &'static [&'static str] = &[
@@ -67,9 +71,6 @@ impl Kernel for Celu {
         let (t, t_lo) = self.scaled(x);
         let (e, e_lo) = exp_pair(t, t_lo, V::splat(1.0));
         V::select(x.gt(V::splat(0.0)), dy, dy * (e + e_lo))
-    }
-    fn has_derivative_from_output(&self) -> bool {
-        self.alpha > 0.0
     }
     #[inline(always)]
     fn derivative_from_output<V: Vector>(&self, y: V) -> V {

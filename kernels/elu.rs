@@ -9,7 +9,7 @@
 //! - Measured max error (exhaustive, every backend): see the README's accuracy table.
 
 use crate::backend::Vector;
-use crate::kernel::Kernel;
+use crate::kernel::{FromOutput, Kernel};
 use crate::math::{exp_times_v, expm1, keep_nan, pass};
 
 crate::kernel_params! {
@@ -30,6 +30,10 @@ crate::kernel_params! {
 
 impl Kernel for Elu {
     const NAME: &'static str = "elu";
+    const FROM_OUTPUT: FromOutput<Self> = FromOutput::When {
+        condition: "alpha > 0",
+        holds: |k| k.alpha > 0.0,
+    };
     const FORMULA: &'static str =
         "x > 0 ? x : alpha * (exp(x) - 1); f'(x) = x > 0 ? 1 : alpha * exp(x)";
     const EXAMPLES: &'static [&'static str] = &[
@@ -60,9 +64,6 @@ impl Kernel for Elu {
             return pass(x.gt(V::splat(0.0)), x, dy);
         }
         V::select(x.gt(V::splat(0.0)), dy, dy * exp_times_v(x, V::splat(self.alpha)))
-    }
-    fn has_derivative_from_output(&self) -> bool {
-        self.alpha > 0.0
     }
     #[inline(always)]
     fn derivative_from_output<V: Vector>(&self, y: V) -> V {

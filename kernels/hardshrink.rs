@@ -6,7 +6,7 @@
 //! - Measured max error: 0 (exact).
 
 use crate::backend::Vector;
-use crate::kernel::Kernel;
+use crate::kernel::{FromOutput, Kernel};
 use crate::math::{pass, step};
 
 crate::kernel_params! {
@@ -40,6 +40,10 @@ impl Hardshrink {
 
 impl Kernel for Hardshrink {
     const NAME: &'static str = "hardshrink";
+    const FROM_OUTPUT: FromOutput<Self> = FromOutput::When {
+        condition: "lambd >= 0",
+        holds: |k| k.lambd >= 0.0,
+    };
     const FORMULA: &'static str = "-lambd <= x <= lambd ? 0 : x; f'(x) = |x| > lambd ? 1 : 0";
     const EXAMPLES: &'static [&'static str] = &[
         "hardshrink",
@@ -59,9 +63,6 @@ impl Kernel for Hardshrink {
     #[inline(always)]
     fn backward<V: Vector>(&self, x: V, dy: V) -> V {
         pass(self.outside(x), x, dy)
-    }
-    fn has_derivative_from_output(&self) -> bool {
-        self.lambd >= 0.0
     }
     #[inline(always)]
     fn derivative_from_output<V: Vector>(&self, y: V) -> V {

@@ -7,7 +7,7 @@
 //! - Measured max error: forward exact; derivative ≤ 0.5 ULP (1/6 rounded once).
 
 use crate::backend::Vector;
-use crate::kernel::Kernel;
+use crate::kernel::{FromOutput, Kernel};
 use crate::math::keep_nan;
 
 crate::kernel_params! {
@@ -37,6 +37,7 @@ impl Hardsigmoid {
 
 impl Kernel for Hardsigmoid {
     const NAME: &'static str = "hardsigmoid";
+    const FROM_OUTPUT: FromOutput<Self> = FromOutput::Always;
     const FORMULA: &'static str = "min(max(x + 3, 0), 6) / 6; f'(x) = -3 < x < 3 ? 1/6 : 0";
     const EXAMPLES: &'static [&'static str] = &["hardsigmoid"];
 
@@ -60,9 +61,6 @@ impl Kernel for Hardsigmoid {
             x,
             V::select(Self::inside(x), dy * V::splat(ONE_SIXTH), V::splat(0.0)),
         )
-    }
-    fn has_derivative_from_output(&self) -> bool {
-        true
     }
     #[inline(always)]
     fn derivative_from_output<V: Vector>(&self, y: V) -> V {

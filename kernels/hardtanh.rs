@@ -7,7 +7,7 @@
 //! - Measured max error: 0 (exact).
 
 use crate::backend::Vector;
-use crate::kernel::Kernel;
+use crate::kernel::{FromOutput, Kernel};
 use crate::math::{pass, step};
 
 crate::kernel_params! {
@@ -48,6 +48,7 @@ impl Hardtanh {
 
 impl Kernel for Hardtanh {
     const NAME: &'static str = "hardtanh";
+    const FROM_OUTPUT: FromOutput<Self> = FromOutput::Always;
     const FORMULA: &'static str =
         "min(max(x, min_val), max_val); f'(x) = min_val < x < max_val ? 1 : 0";
     const EXAMPLES: &'static [&'static str] = &[
@@ -69,9 +70,6 @@ impl Kernel for Hardtanh {
     #[inline(always)]
     fn backward<V: Vector>(&self, x: V, dy: V) -> V {
         pass(self.inside(x), x, dy)
-    }
-    fn has_derivative_from_output(&self) -> bool {
-        true
     }
     #[inline(always)]
     fn derivative_from_output<V: Vector>(&self, y: V) -> V {

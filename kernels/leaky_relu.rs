@@ -7,7 +7,7 @@
 //! - Measured max error: forward exact; backward ≤ 0.5 ULP (one rounding of dy·slope).
 
 use crate::backend::Vector;
-use crate::kernel::Kernel;
+use crate::kernel::{FromOutput, Kernel};
 use crate::math::{keep_nan, pass};
 
 crate::kernel_params! {
@@ -27,6 +27,10 @@ crate::kernel_params! {
 
 impl Kernel for LeakyRelu {
     const NAME: &'static str = "leaky_relu";
+    const FROM_OUTPUT: FromOutput<Self> = FromOutput::When {
+        condition: "negative_slope > 0",
+        holds: |k| k.negative_slope > 0.0,
+    };
     const FORMULA: &'static str =
         "x > 0 ? x : negative_slope * x; f'(x) = x > 0 ? 1 : negative_slope";
     const EXAMPLES: &'static [&'static str] = &[
@@ -59,9 +63,6 @@ impl Kernel for LeakyRelu {
             return pass(x.gt(V::splat(0.0)), x, dy);
         }
         keep_nan(x, V::select(x.gt(V::splat(0.0)), dy, dy * V::splat(self.negative_slope)))
-    }
-    fn has_derivative_from_output(&self) -> bool {
-        self.negative_slope > 0.0
     }
     #[inline(always)]
     fn derivative_from_output<V: Vector>(&self, y: V) -> V {

@@ -8,7 +8,7 @@
 //! - Measured max error (exhaustive, every backend): see the README's accuracy table.
 
 use crate::backend::Vector;
-use crate::kernel::Kernel;
+use crate::kernel::{FromOutput, Kernel};
 use crate::math::{exp_pair, expm1, log1p_unit, recip_estimate_1_2, sigmoid};
 
 crate::kernel_params! {
@@ -26,6 +26,7 @@ crate::kernel_params! {
 
 impl Kernel for Logsigmoid {
     const NAME: &'static str = "logsigmoid";
+    const FROM_OUTPUT: FromOutput<Self> = FromOutput::Always;
     const FORMULA: &'static str = "min(x, 0) - log1p(exp(-|x|)); f'(x) = sigmoid(-x)";
     const EXAMPLES: &'static [&'static str] = &["logsigmoid"];
 
@@ -39,9 +40,6 @@ impl Kernel for Logsigmoid {
     #[inline(always)]
     fn derivative<V: Vector>(&self, x: V) -> V {
         sigmoid(-x, V::splat(0.0))
-    }
-    fn has_derivative_from_output(&self) -> bool {
-        true
     }
     #[inline(always)]
     fn derivative_from_output<V: Vector>(&self, y: V) -> V {

@@ -6,7 +6,7 @@
 //! - Measured max error: 0 (exact).
 
 use crate::backend::Vector;
-use crate::kernel::Kernel;
+use crate::kernel::{FromOutput, Kernel};
 use crate::math::{pass, step};
 
 crate::kernel_params! {
@@ -23,6 +23,7 @@ crate::kernel_params! {
 
 impl Kernel for Relu {
     const NAME: &'static str = "relu";
+    const FROM_OUTPUT: FromOutput<Self> = FromOutput::Always;
     const FORMULA: &'static str = "max(x, 0); f'(x) = x > 0 ? 1 : 0";
     const EXAMPLES: &'static [&'static str] = &["relu"];
 
@@ -37,9 +38,6 @@ impl Kernel for Relu {
     #[inline(always)]
     fn backward<V: Vector>(&self, x: V, dy: V) -> V {
         pass(x.gt(V::splat(0.0)), x, dy)
-    }
-    fn has_derivative_from_output(&self) -> bool {
-        true
     }
     #[inline(always)]
     fn derivative_from_output<V: Vector>(&self, y: V) -> V {

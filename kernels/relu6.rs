@@ -6,7 +6,7 @@
 //! - Measured max error: 0 (exact).
 
 use crate::backend::Vector;
-use crate::kernel::Kernel;
+use crate::kernel::{FromOutput, Kernel};
 use crate::math::{pass, step};
 
 crate::kernel_params! {
@@ -30,6 +30,7 @@ impl Relu6 {
 
 impl Kernel for Relu6 {
     const NAME: &'static str = "relu6";
+    const FROM_OUTPUT: FromOutput<Self> = FromOutput::Always;
     const FORMULA: &'static str = "min(max(x, 0), 6); f'(x) = 0 < x < 6 ? 1 : 0";
     const EXAMPLES: &'static [&'static str] = &["relu6"];
 
@@ -44,9 +45,6 @@ impl Kernel for Relu6 {
     #[inline(always)]
     fn backward<V: Vector>(&self, x: V, dy: V) -> V {
         pass(Self::inside(x), x, dy)
-    }
-    fn has_derivative_from_output(&self) -> bool {
-        true
     }
     #[inline(always)]
     fn derivative_from_output<V: Vector>(&self, y: V) -> V {

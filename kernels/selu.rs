@@ -10,7 +10,7 @@
 #![allow(clippy::excessive_precision)]
 
 use crate::backend::Vector;
-use crate::kernel::Kernel;
+use crate::kernel::{FromOutput, Kernel};
 use crate::math::{exp_times, expm1, finite_or_zero, keep_nan};
 
 crate::kernel_params! {
@@ -35,6 +35,7 @@ const LAMBDA_ALPHA_LO: f32 = (1.758_099_340_847_376_859_f64 - LAMBDA_ALPHA_HI as
 
 impl Kernel for Selu {
     const NAME: &'static str = "selu";
+    const FROM_OUTPUT: FromOutput<Self> = FromOutput::Always;
     const FORMULA: &'static str = "lambda * (x > 0 ? x : alpha * (exp(x) - 1)); f'(x) = x > 0 ? lambda : lambda * alpha * exp(x)";
     const EXAMPLES: &'static [&'static str] = &["selu"];
 
@@ -56,9 +57,6 @@ impl Kernel for Selu {
     #[inline(always)]
     fn backward<V: Vector>(&self, x: V, dy: V) -> V {
         dy * self.derivative(x)
-    }
-    fn has_derivative_from_output(&self) -> bool {
-        true
     }
     #[inline(always)]
     fn derivative_from_output<V: Vector>(&self, y: V) -> V {

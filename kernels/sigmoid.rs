@@ -14,7 +14,7 @@
 //!   `docs/accuracy-exhaustive.md`: forward 1.010 ULP, derivative 1.083 (was 0.680), all 2³² inputs.
 
 use crate::backend::Vector;
-use crate::kernel::Kernel;
+use crate::kernel::{FromOutput, Kernel};
 use crate::math::{logistic, sech_squared};
 
 crate::kernel_params! {
@@ -32,6 +32,7 @@ crate::kernel_params! {
 impl Kernel for Sigmoid {
     const FAST_TIER: bool = true;
     const NAME: &'static str = "sigmoid";
+    const FROM_OUTPUT: FromOutput<Self> = FromOutput::Always;
     const FORMULA: &'static str = "1 / (1 + exp(-x)); f'(x) = sigmoid(x) * sigmoid(-x)";
     const EXAMPLES: &'static [&'static str] = &["sigmoid"];
 
@@ -46,9 +47,6 @@ impl Kernel for Sigmoid {
         sech_squared(x * V::splat(0.5), 0.25)
     }
 
-    fn has_derivative_from_output(&self) -> bool {
-        true
-    }
 
     #[inline(always)]
     fn derivative_from_output<V: Vector>(&self, y: V) -> V {

@@ -9,7 +9,7 @@
 //! - Measured max error (exhaustive, every backend): see the README's accuracy table.
 
 use crate::backend::Vector;
-use crate::kernel::Kernel;
+use crate::kernel::{FromOutput, Kernel};
 use crate::math::{exp_pair, expm1_pair, finite_or_zero, keep_nan, log1p_unit, recip_estimate_1_2, sigmoid};
 
 crate::kernel_params! {
@@ -48,6 +48,13 @@ impl Softplus {
 
 impl Kernel for Softplus {
     const NAME: &'static str = "softplus";
+    /// Only when the linear branch starts where σ(βx) already rounds to 1 (e^{−threshold} <
+    /// 2⁻²⁵): with a lower threshold the two branches share outputs and y does not determine
+    /// f'(x) (PyTorch's own from-output gradient is wrong there).
+    const FROM_OUTPUT: FromOutput<Self> = FromOutput::When {
+        condition: "threshold >= 17.4",
+        holds: |k| k.threshold >= FROM_OUTPUT_MIN_THRESHOLD,
+    };
     const FORMULA: &'static str = "beta*x > threshold ? x : log1p(exp(beta*x)) / beta; f'(x) = beta*x > threshold ? 1 : sigmoid(beta*x)";
     const EXAMPLES: &'static [&'static str] = &[
         "softplus",
@@ -86,12 +93,6 @@ impl Kernel for Softplus {
             x,
             V::select(y.gt(V::splat(self.threshold)), dy, dy * sigmoid(y, y_lo)),
         )
-    }
-    /// Only when the linear branch starts where σ(βx) already rounds to 1 (e^{−threshold} <
-    /// 2⁻²⁵): with a lower threshold the two branches share outputs and y does not determine
-    /// f'(x) (PyTorch's own from-output gradient is wrong there).
-    fn has_derivative_from_output(&self) -> bool {
-        self.threshold >= FROM_OUTPUT_MIN_THRESHOLD
     }
     #[inline(always)]
     fn derivative_from_output<V: Vector>(&self, y: V) -> V {

@@ -7,7 +7,7 @@
 //! - Measured max error: 0 (exact).
 
 use crate::backend::Vector;
-use crate::kernel::Kernel;
+use crate::kernel::{FromOutput, Kernel};
 use crate::math::{pass, step};
 
 crate::kernel_params! {
@@ -35,6 +35,7 @@ impl Softshrink {
 
 impl Kernel for Softshrink {
     const NAME: &'static str = "softshrink";
+    const FROM_OUTPUT: FromOutput<Self> = FromOutput::Always;
     const FORMULA: &'static str =
         "x > lambd ? x - lambd : x < -lambd ? x + lambd : 0; f'(x) = |x| > lambd ? 1 : 0";
     const EXAMPLES: &'static [&'static str] =
@@ -53,9 +54,6 @@ impl Kernel for Softshrink {
     #[inline(always)]
     fn backward<V: Vector>(&self, x: V, dy: V) -> V {
         pass(self.outside(x), x, dy)
-    }
-    fn has_derivative_from_output(&self) -> bool {
-        true
     }
     #[inline(always)]
     fn derivative_from_output<V: Vector>(&self, y: V) -> V {

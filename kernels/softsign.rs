@@ -8,7 +8,7 @@
 //! - Measured max error (exhaustive, every backend): see the README's accuracy table.
 
 use crate::backend::Vector;
-use crate::kernel::Kernel;
+use crate::kernel::{FromOutput, Kernel};
 use crate::math::{div_pair, keep_nan, two_sum};
 
 crate::kernel_params! {
@@ -25,6 +25,7 @@ crate::kernel_params! {
 
 impl Kernel for Softsign {
     const NAME: &'static str = "softsign";
+    const FROM_OUTPUT: FromOutput<Self> = FromOutput::Always;
     const FORMULA: &'static str = "x / (1 + |x|); f'(x) = 1 / (1 + |x|)^2";
     const EXAMPLES: &'static [&'static str] = &["softsign"];
 
@@ -48,9 +49,6 @@ impl Kernel for Softsign {
             x,
             div_pair(V::splat(1.0), V::splat(0.0), square, square_lo, s),
         )
-    }
-    fn has_derivative_from_output(&self) -> bool {
-        true
     }
     #[inline(always)]
     fn derivative_from_output<V: Vector>(&self, y: V) -> V {

@@ -21,7 +21,7 @@
 #![allow(clippy::excessive_precision)]
 
 use crate::backend::Vector;
-use crate::kernel::Kernel;
+use crate::kernel::{FromOutput, Kernel};
 use crate::math::sech_squared;
 
 crate::kernel_params! {
@@ -68,6 +68,7 @@ const C0: [f32; 32] = [0.0, 0.16643314063549042, 0.243645578622818, 0.3204709887
 
 impl Kernel for Tanh {
     const NAME: &'static str = "tanh";
+    const FROM_OUTPUT: FromOutput<Self> = FromOutput::Always;
     const FORMULA: &'static str = "tanh(x); f'(x) = 1 - tanh(x)^2";
     const EXAMPLES: &'static [&'static str] = &["tanh"];
 
@@ -93,9 +94,6 @@ impl Kernel for Tanh {
         sech_squared(x, 1.0)
     }
 
-    fn has_derivative_from_output(&self) -> bool {
-        true
-    }
 
     #[inline(always)]
     fn derivative_from_output<V: Vector>(&self, y: V) -> V {

@@ -1,7 +1,7 @@
 //! [`Activation`]: every kernel of `kernels/` in one enum, expanded from the generated registry.
 
 use crate::apply::{Apply, KernelVisitor};
-use crate::kernel::{Kernel, Param, ParamKind, ParamValue};
+use crate::kernel::{FromOutputSupport, Kernel, Param, ParamKind, ParamValue};
 use core::fmt;
 
 /// What the registry knows about one activation without an instance of it.
@@ -24,6 +24,8 @@ pub struct ActivationInfo {
     pub derivative_zero: Option<f32>,
     /// Whether [`Fast`](crate::Fast) runs a cheaper kernel than the default ([`Kernel::FAST_TIER`]).
     pub fast_tier: bool,
+    /// Whether and when the derivative can be recovered from the output ([`Kernel::FROM_OUTPUT`]).
+    pub from_output: FromOutputSupport,
     pub(crate) build: fn(&[ParamValue]) -> Result<Activation, String>,
 }
 
@@ -41,6 +43,7 @@ impl ActivationInfo {
             derivative_crosses_zero: K::DERIVATIVE_ZERO.is_some(),
             derivative_zero: K::DERIVATIVE_ZERO,
             fast_tier: K::FAST_TIER,
+            from_output: K::FROM_OUTPUT.support(),
             build: build::<K>,
         }
     }

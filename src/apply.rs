@@ -1,7 +1,7 @@
 //! The slice API shared by [`Activation`](crate::Activation), every typed kernel and [`Serial`].
 
 use crate::driver::{self, Job};
-use crate::kernel::Kernel;
+use crate::kernel::{FromOutputSupport, Kernel};
 use core::fmt;
 
 /// Something that can be done with a kernel whose type is only known at run time: implement
@@ -33,12 +33,19 @@ impl FromOutputError {
     /// Why, without advice on what to call instead (which depends on the interface: the CLI
     /// says `--backward DY`, Rust code [`Apply::backward`]).
     pub fn reason(&self) -> String {
+        let supported: Vec<String> = crate::ACTIVATIONS
+            .iter()
+            .filter_map(|info| match info.from_output {
+                FromOutputSupport::Never => None,
+                FromOutputSupport::Always => Some(info.name.to_string()),
+                FromOutputSupport::When(condition) => Some(format!("{} with {condition}", info.name)),
+            })
+            .collect();
         format!(
             "`{}` has no backward from the output: f'(x) cannot be recovered from y = f(x) \
-             (supported: tanh, sigmoid, relu, relu6, hardtanh, hardsigmoid, elu and celu with \
-             alpha > 0, selu, leaky_relu with negative_slope > 0, softplus with threshold >= \
-             17.4, softsign, logsigmoid, hardshrink and softshrink with lambd >= 0)",
-            self.activation
+             (supported: {})",
+            self.activation,
+            supported.join(", ")
         )
     }
 }

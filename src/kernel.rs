@@ -42,9 +42,17 @@ pub trait Kernel: Params + Copy + Send + Sync + fmt::Debug + PartialEq + 'static
     fn backward<V: Vector>(&self, x: V, dy: V) -> V {
         dy * self.derivative(x)
     }
-    /// Whether `f'(x)` can be recovered from `y = f(x)` with these parameters (SPEC §2.3).
+    /// Whether and when `f'(x)` can be recovered from `y = f(x)` (SPEC §2.3): the one place
+    /// this is stated, from which [`Kernel::has_derivative_from_output`], the registry's
+    /// [`FromOutputSupport`] and the error messages listing the supported activations follow.
+    const FROM_OUTPUT: FromOutput<Self> = FromOutput::Never;
+    /// Whether `f'(x)` can be recovered from `y = f(x)` with these parameters.
     fn has_derivative_from_output(&self) -> bool {
-        false
+        match Self::FROM_OUTPUT {
+            FromOutput::Never => false,
+            FromOutput::Always => true,
+            FromOutput::When { holds, .. } => holds(self),
+        }
     }
     /// `f'(x)` from `y = f(x)`; only called when [`Kernel::has_derivative_from_output`] is true.
     #[inline(always)]
@@ -72,6 +80,43 @@ pub trait Kernel: Params + Copy + Send + Sync + fmt::Debug + PartialEq + 'static
         let _ = x;
         None
     }
+}
+
+/// Whether a kernel `K`'s derivative can be recovered from its output ([`Kernel::FROM_OUTPUT`]).
+pub enum FromOutput<K> {
+    /// For no parameter values.
+    Never,
+    /// For every parameter value.
+    Always,
+    /// Where `holds` is true, which `condition` states in spec-string terms (`"alpha > 0"`).
+    When {
+        /// The condition as text, for listings and error messages.
+        condition: &'static str,
+        /// The condition.
+        holds: fn(&K) -> bool,
+    },
+}
+
+impl<K> FromOutput<K> {
+    /// The rule without its code, as the registry keeps it.
+    pub const fn support(&self) -> FromOutputSupport {
+        match self {
+            FromOutput::Never => FromOutputSupport::Never,
+            FromOutput::Always => FromOutputSupport::Always,
+            FromOutput::When { condition, .. } => FromOutputSupport::When(condition),
+        }
+    }
+}
+
+/// [`FromOutput`] as text: whether an activation has a derivative from the output.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FromOutputSupport {
+    /// For no parameter values.
+    Never,
+    /// For every parameter value.
+    Always,
+    /// Where the condition holds (`"alpha > 0"`).
+    When(&'static str),
 }
 
 /// A kernel's parameters as spec-string values: written by [`kernel_params!`](crate::kernel_params)

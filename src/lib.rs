@@ -1,8 +1,9 @@
 //! # actkern
 //!
 //! SIMD-vectorized neural-network activation functions and their gradients over `f32` slices,
-//! following PyTorch's CPU semantics (see `SPEC.md` beside the repository for every formula,
-//! value at a kink, special-value rule and accuracy bound).
+//! following PyTorch's CPU semantics. Every formula, parameter, value at a kink, special-value
+//! rule and accuracy bound is in the contract, `docs/CONTRACT.md` (shipped with the crate); the
+//! code and tests cite it as `CONTRACT §n`.
 //!
 //! Every activation is written once, in its own file under `kernels/`, as loop-free functions of
 //! a [`Vector`]; the same source is instantiated for AVX-512, AVX2+FMA, portable `wide::f32x8`
@@ -52,7 +53,7 @@ pub use activation::{ACTIVATIONS, Activation, ActivationInfo};
 pub use apply::{Apply, Custom, Fast, FromOutputError, KernelVisitor, Serial, Tier};
 pub use backend::{Backend, BackendError, Vector, backend, set_backend, with_backend};
 pub use driver::PARALLEL_THRESHOLD;
-pub use kernel::{Kernel, Param, ParamKind, ParamType, ParamValue, Params, Range};
+pub use kernel::{FromOutput, FromOutputSupport, Kernel, Param, ParamKind, ParamType, ParamValue, Params, Range};
 
 /// The typed kernels by name (`actkern::Gelu`, `actkern::Tanh`, ...), documented at the root.
 macro_rules! export_kernels {

@@ -498,7 +498,10 @@ impl BackwardJudge {
         }
         let diff = (f64::from(got) - want).abs();
         let scale = f64::from(dy).abs();
-        let crosses = self.crosses_zero && diff <= scale * self.near_zero;
+        // The absolute allowance holds within the window around the derivative's zero only
+        // (CONTRACT §4), as for the derivative itself.
+        let crosses =
+            self.crosses_zero && accuracy::near_derivative_zero(&self.act, x) && diff <= scale * self.near_zero;
         let underflow = d.abs() < MIN_NORMAL && diff <= scale * MIN_NORMAL;
         (!(crosses || underflow)).then_some(Violation::Error(want, ulp, self.bound))
     }

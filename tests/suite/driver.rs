@@ -399,3 +399,45 @@ fn empty_slices_are_fine() {
         act.backward_inplace(&[], &mut []);
     }
 }
+
+/// Each kernel's `FROM_OUTPUT` rule agrees with its instances: `Never` has no instance with a
+/// derivative from the output, `Always` no instance without, `When` examples of both (so that
+/// its condition is exercised); the error lists exactly the supported activations.
+#[test]
+fn from_output_rules_match_the_instances() {
+    use actkern::FromOutputSupport;
+    let hardswish: Activation = "hardswish".parse().unwrap();
+    let err = hardswish
+        .backward_from_output(&[1.0], &[1.0], &mut [0.0])
+        .expect_err("hardswish has no backward from the output")
+        .to_string();
+    let listed: Vec<&str> = err
+        .split_once("(supported: ")
+        .and_then(|(_, rest)| rest.split_once(')'))
+        .map(|(list, _)| list.split(", ").collect())
+        .unwrap_or_else(|| panic!("no list in `{err}`"));
+    let mut failures = Failures::default();
+    for info in actkern::ACTIVATIONS {
+        let support: Vec<bool> = info
+            .example_instances()
+            .iter()
+            .map(|a| a.has_backward_from_output())
+            .collect();
+        let (ok, entry) = match info.from_output {
+            FromOutputSupport::Never => (support.iter().all(|s| !s), None),
+            FromOutputSupport::Always => (support.iter().all(|s| *s), Some(info.name.to_string())),
+            FromOutputSupport::When(condition) => (
+                support.contains(&true) && support.contains(&false),
+                Some(format!("{} with {condition}", info.name)),
+            ),
+        };
+        let in_list = listed.iter().any(|l| l.split(' ').next() == Some(info.name));
+        if !ok || in_list != entry.is_some() || entry.is_some_and(|e| !listed.contains(&e.as_str())) {
+            failures.push(format!(
+                "{}: {:?}, instances {support:?}, listed {listed:?}",
+                info.name, info.from_output
+            ));
+        }
+    }
+    failures.assert_none("from-output rules");
+}
