@@ -133,6 +133,9 @@ macro_rules! define_activation {
                     $( Activation::$ty(k) => visitor.visit(k), )*
                 }
             }
+            fn run(&self, call: crate::apply::Call<'_>) -> Result<(), crate::FromOutputError> {
+                self.visit(call)
+            }
         }
 
         /// Every activation of the registry, in alphabetical order.

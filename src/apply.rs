@@ -115,23 +115,35 @@ pub trait Apply {
         Tier::Accurate
     }
 
+    /// Runs one slice-method call: through [`Apply::visit`] by default. [`Activation`] and the
+    /// typed kernels of this crate override it with a non-generic function, so that the driver
+    /// and the kernels are compiled once, in this crate, and not again in every crate that
+    /// calls a slice method (release builds do not share generic instantiations across crates);
+    /// the wrappers forward it. Not for calling directly.
+    ///
+    /// [`Activation`]: crate::Activation
+    #[doc(hidden)]
+    fn run(&self, call: Call<'_>) -> Result<(), FromOutputError> {
+        self.visit(call)
+    }
+
     /// `y[i] = f(x[i])`.
     #[track_caller]
     fn forward(&self, x: &[f32], y: &mut [f32]) {
         check_len("x", x.len(), "y", y.len());
-        let _ = self.visit(RunJob::new(self, Job::Forward { x, y }));
+        let _ = self.run(Call::new(self, Job::Forward { x, y }));
     }
 
     /// `x[i] = f(x[i])`.
     fn forward_inplace(&self, x: &mut [f32]) {
-        let _ = self.visit(RunJob::new(self, Job::ForwardInPlace { xy: x }));
+        let _ = self.run(Call::new(self, Job::ForwardInPlace { xy: x }));
     }
 
     /// `d[i] = f'(x[i])`.
     #[track_caller]
     fn derivative(&self, x: &[f32], d: &mut [f32]) {
         check_len("x", x.len(), "d", d.len());
-        let _ = self.visit(RunJob::new(self, Job::Derivative { x, d }));
+        let _ = self.run(Call::new(self, Job::Derivative { x, d }));
     }
 
     /// `dx[i] = dy[i] · f'(x[i])`, fused; exactly `dy[i]` or `0` on linear pieces of slope 1 or 0.
@@ -139,14 +151,14 @@ pub trait Apply {
     fn backward(&self, x: &[f32], dy: &[f32], dx: &mut [f32]) {
         check_len("x", x.len(), "dy", dy.len());
         check_len("x", x.len(), "dx", dx.len());
-        let _ = self.visit(RunJob::new(self, Job::Backward { x, dy, dx }));
+        let _ = self.run(Call::new(self, Job::Backward { x, dy, dx }));
     }
 
     /// `dy_dx[i] = dy_dx[i] · f'(x[i])`: the incoming gradient is overwritten by the outgoing one.
     #[track_caller]
     fn backward_inplace(&self, x: &[f32], dy_dx: &mut [f32]) {
         check_len("x", x.len(), "dy_dx", dy_dx.len());
-        let _ = self.visit(RunJob::new(self, Job::BackwardInPlace { x, dy_dx }));
+        let _ = self.run(Call::new(self, Job::BackwardInPlace { x, dy_dx }));
     }
 
     /// `d[i] = f'(x[i])` computed from `y[i] = f(x[i])` alone (SPEC §2.3), for engines that keep
@@ -155,7 +167,7 @@ pub trait Apply {
     #[track_caller]
     fn derivative_from_output(&self, y: &[f32], d: &mut [f32]) -> Result<(), FromOutputError> {
         check_len("y", y.len(), "d", d.len());
-        self.visit(RunJob::new(self, Job::DerivativeFromOutput { y, d }))
+        self.run(Call::new(self, Job::DerivativeFromOutput { y, d }))
     }
 
     /// `dx[i] = dy[i] · f'(x[i])` computed from `y[i] = f(x[i])` (SPEC §2.3). An error, writing
@@ -164,7 +176,7 @@ pub trait Apply {
     fn backward_from_output(&self, y: &[f32], dy: &[f32], dx: &mut [f32]) -> Result<(), FromOutputError> {
         check_len("y", y.len(), "dy", dy.len());
         check_len("y", y.len(), "dx", dx.len());
-        self.visit(RunJob::new(self, Job::BackwardFromOutput { y, dy, dx }))
+        self.run(Call::new(self, Job::BackwardFromOutput { y, dy, dx }))
     }
 
     /// Whether [`Apply::backward_from_output`] is supported.
@@ -179,16 +191,18 @@ pub trait Apply {
     }
 }
 
-/// A slice method's job, with the threading and tier of the [`Apply`] it was called on.
-struct RunJob<'a> {
+/// One slice-method call: its slices, with the threading and tier of the [`Apply`] it was
+/// called on. Opaque: only this crate's slice methods make one.
+#[doc(hidden)]
+pub struct Call<'a> {
     job: Job<'a>,
     parallel: bool,
     tier: Tier,
 }
 
-impl<'a> RunJob<'a> {
-    fn new<A: Apply + ?Sized>(on: &A, job: Job<'a>) -> RunJob<'a> {
-        RunJob {
+impl<'a> Call<'a> {
+    fn new<A: Apply + ?Sized>(on: &A, job: Job<'a>) -> Call<'a> {
+        Call {
             job,
             parallel: on.allows_threads(),
             tier: on.tier(),
@@ -196,7 +210,7 @@ impl<'a> RunJob<'a> {
     }
 }
 
-impl KernelVisitor<Result<(), FromOutputError>> for RunJob<'_> {
+impl KernelVisitor<Result<(), FromOutputError>> for Call<'_> {
     fn visit<K: Kernel>(self, k: &K) -> Result<(), FromOutputError> {
         if self.job.is_from_output() && !k.has_derivative_from_output() {
             return Err(FromOutputError {
@@ -222,6 +236,9 @@ impl<A: Apply + ?Sized> Apply for &A {
     fn visit<R>(&self, visitor: impl KernelVisitor<R>) -> R {
         (**self).visit(visitor)
     }
+    fn run(&self, call: Call<'_>) -> Result<(), FromOutputError> {
+        (**self).run(call)
+    }
     fn allows_threads(&self) -> bool {
         (**self).allows_threads()
     }
@@ -234,6 +251,9 @@ impl<A: Apply + ?Sized> Apply for &A {
 impl<A: Apply + ?Sized> Apply for Box<A> {
     fn visit<R>(&self, visitor: impl KernelVisitor<R>) -> R {
         (**self).visit(visitor)
+    }
+    fn run(&self, call: Call<'_>) -> Result<(), FromOutputError> {
+        (**self).run(call)
     }
     fn allows_threads(&self) -> bool {
         (**self).allows_threads()
@@ -286,6 +306,9 @@ macro_rules! impl_apply_for_kernels {
                 fn visit<R>(&self, visitor: impl KernelVisitor<R>) -> R {
                     visitor.visit(self)
                 }
+                fn run(&self, call: Call<'_>) -> Result<(), FromOutputError> {
+                    call.visit(self)
+                }
             }
         )*
     };
@@ -314,6 +337,9 @@ pub struct Serial<A>(pub A);
 impl<A: Apply> Apply for Serial<A> {
     fn visit<R>(&self, visitor: impl KernelVisitor<R>) -> R {
         self.0.visit(visitor)
+    }
+    fn run(&self, call: Call<'_>) -> Result<(), FromOutputError> {
+        self.0.run(call)
     }
     fn allows_threads(&self) -> bool {
         false
@@ -385,10 +411,42 @@ impl<A: Apply> Apply for Fast<A> {
     fn visit<R>(&self, visitor: impl KernelVisitor<R>) -> R {
         self.0.visit(visitor)
     }
+    fn run(&self, call: Call<'_>) -> Result<(), FromOutputError> {
+        self.0.run(call)
+    }
     fn allows_threads(&self) -> bool {
         self.0.allows_threads()
     }
     fn tier(&self) -> Tier {
         Tier::Fast
+    }
+}
+
+/// Runs the wrapped activation in a tier chosen at run time (a command-line flag, a C handle):
+/// `InTier(act, Tier::Fast)` is [`Fast`]`(act)`, `InTier(act, Tier::Accurate)` is `act`.
+///
+/// ```
+/// use actkern::{Apply, Fast, InTier, Sigmoid, Tier};
+/// let x = [-3.0f32, 0.5, 3.0];
+/// let (mut a, mut b) = ([0.0f32; 3], [0.0f32; 3]);
+/// InTier(Sigmoid, Tier::Fast).forward(&x, &mut a);
+/// Fast(Sigmoid).forward(&x, &mut b);
+/// assert_eq!(a, b);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct InTier<A>(pub A, pub Tier);
+
+impl<A: Apply> Apply for InTier<A> {
+    fn visit<R>(&self, visitor: impl KernelVisitor<R>) -> R {
+        self.0.visit(visitor)
+    }
+    fn run(&self, call: Call<'_>) -> Result<(), FromOutputError> {
+        self.0.run(call)
+    }
+    fn allows_threads(&self) -> bool {
+        self.0.allows_threads()
+    }
+    fn tier(&self) -> Tier {
+        self.1
     }
 }

@@ -50,7 +50,7 @@ pub mod reference;
 mod spec;
 
 pub use activation::{ACTIVATIONS, Activation, ActivationInfo};
-pub use apply::{Apply, Custom, Fast, FromOutputError, KernelVisitor, Serial, Tier};
+pub use apply::{Apply, Custom, Fast, FromOutputError, InTier, KernelVisitor, Serial, Tier};
 pub use backend::{Backend, BackendError, Vector, backend, set_backend, with_backend};
 pub use driver::PARALLEL_THRESHOLD;
 pub use kernel::{FromOutput, FromOutputSupport, Kernel, Param, ParamKind, ParamType, ParamValue, Params, Range};

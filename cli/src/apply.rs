@@ -91,10 +91,7 @@ impl Chunk {
 /// Runs `actkern apply`.
 pub fn run(args: ApplyArgs) -> Result<(), CliError> {
     configure(&args.run)?;
-    let act = Tiered {
-        activation: parse_spec(&args.spec)?,
-        tier: args.run.tier(),
-    };
+    let act: Tiered = actkern::InTier(parse_spec(&args.spec)?, args.run.tier());
     let (mode, dy_path) = match (&args.backward, &args.backward_from_output, args.derivative) {
         (Some(dy), _, _) => (Mode::Backward, Some(dy.as_path())),
         (_, Some(dy), _) => (Mode::BackwardFromOutput, Some(dy.as_path())),

@@ -122,7 +122,7 @@ pub fn run(args: &BenchArgs) -> Result<(), CliError> {
         records.push(copy);
         for &activation in &activations {
             let spec = activation.to_string();
-            let act = Tiered { activation, tier };
+            let act: Tiered = actkern::InTier(activation, tier);
             let record = |function, bytes_per_element, seconds_per_call| Record {
                 size,
                 activation: spec.clone(),

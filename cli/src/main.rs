@@ -116,20 +116,7 @@ impl RunArgs {
 }
 
 /// An activation run in the tier chosen on the command line.
-#[derive(Clone, Copy, Debug)]
-struct Tiered {
-    activation: actkern::Activation,
-    tier: actkern::Tier,
-}
-
-impl actkern::Apply for Tiered {
-    fn visit<R>(&self, visitor: impl actkern::KernelVisitor<R>) -> R {
-        self.activation.visit(visitor)
-    }
-    fn tier(&self) -> actkern::Tier {
-        self.tier
-    }
-}
+type Tiered = actkern::InTier<actkern::Activation>;
 
 /// Arguments of `actkern list`.
 #[derive(Args, Debug)]
