@@ -303,7 +303,7 @@ unsafe fn generic(
 ///
 /// # Safety
 /// As for [`run`].
-unsafe fn direct<K: Kernel>(
+unsafe fn direct<K: Kernel + Apply>(
     params: &[ParamValue],
     func: Func,
     a: *const f32,
@@ -313,7 +313,9 @@ unsafe fn direct<K: Kernel>(
 ) -> c_int {
     guard(ACTKERN_ERR_INTERNAL, || match build::<K>(params) {
         // Safety: forwarded from the caller.
-        Some(k) => unsafe { run(actkern::Custom(k), func, a, b, out, n) },
+        // The kernel's own `Apply`, compiled in the library: `Custom(k)` would compile the
+        // driver and the kernel again here.
+        Some(k) => unsafe { run(k, func, a, b, out, n) },
         None => ACTKERN_ERR_BAD_SPEC,
     })
 }
