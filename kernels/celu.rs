@@ -10,7 +10,7 @@
 
 use crate::backend::Vector;
 use crate::kernel::{Kernel, Param, ParamKind, ParamValue, Range};
-use crate::math::{exp_pair, expm1_pair, finite_or_zero, keep_nan};
+use crate::math::{TwoFloat, exp_pair, expm1_pair, finite_or_zero, keep_nan};
 
 /// Continuously differentiable ELU: `x > 0 ? x : α·(e^{x/α} − 1)`.
 ///
@@ -35,11 +35,14 @@ impl Default for Celu {
 impl Celu {
     /// x/α as hi + lo (lo = 0 where the quotient is infinite or NaN).
     #[inline(always)]
-    fn scaled<V: Vector>(&self, x: V) -> (V, V) {
+    fn scaled<V: Vector>(&self, x: V) -> TwoFloat<V> {
         let alpha = V::splat(self.alpha);
         let hi = x / alpha;
         let lo = (-hi).mul_add(alpha, x) / alpha;
-        (hi, finite_or_zero(hi, lo))
+        TwoFloat {
+            hi,
+            lo: finite_or_zero(hi, lo),
+        }
     }
 }
 
@@ -72,21 +75,18 @@ impl Kernel for Celu {
 
     #[inline(always)]
     fn forward<V: Vector>(&self, x: V) -> V {
-        let (t, t_lo) = self.scaled(x);
         // celu has the sign of x for either sign of α; copysign keeps celu(−0) = −0 (as PyTorch).
-        V::select(x.gt(V::splat(0.0)), x, V::splat(self.alpha) * expm1_pair(t, t_lo)).copysign(x)
+        V::select(x.gt(V::splat(0.0)), x, V::splat(self.alpha) * expm1_pair(self.scaled(x))).copysign(x)
     }
     #[inline(always)]
     fn derivative<V: Vector>(&self, x: V) -> V {
-        let (t, t_lo) = self.scaled(x);
-        let (e, e_lo) = exp_pair(t, t_lo, V::splat(1.0));
-        V::select(x.gt(V::splat(0.0)), V::splat(1.0), e + e_lo)
+        let e = exp_pair(self.scaled(x), V::splat(1.0));
+        V::select(x.gt(V::splat(0.0)), V::splat(1.0), e.rounded())
     }
     #[inline(always)]
     fn backward<V: Vector>(&self, x: V, dy: V) -> V {
-        let (t, t_lo) = self.scaled(x);
-        let (e, e_lo) = exp_pair(t, t_lo, V::splat(1.0));
-        V::select(x.gt(V::splat(0.0)), dy, dy * (e + e_lo))
+        let e = exp_pair(self.scaled(x), V::splat(1.0));
+        V::select(x.gt(V::splat(0.0)), dy, dy * e.rounded())
     }
     fn has_derivative_from_output(&self) -> bool {
         self.alpha > 0.0

@@ -11,7 +11,7 @@
 
 use crate::backend::Vector;
 use crate::kernel::Kernel;
-use crate::math::{add_pair, keep_nan, mul_pair};
+use crate::math::{TwoFloat, keep_nan};
 
 /// Hard swish: `x · min(max(x + 3, 0), 6) / 6`.
 ///
@@ -29,9 +29,8 @@ impl Hardswish {
     /// relative accuracy as it approaches its zero at x = −1.5.
     #[inline(always)]
     fn ramp<V: Vector>(x: V) -> V {
-        let third = mul_pair((x, V::splat(0.0)), (V::splat(THIRD_HI), V::splat(THIRD_LO)));
-        let (s, s_lo) = add_pair(third, (V::splat(0.5), V::splat(0.0)));
-        s + s_lo
+        let third = TwoFloat::exact(x) * TwoFloat::splat(THIRD_HI, THIRD_LO);
+        (third + TwoFloat::splat(0.5, 0.0)).rounded()
     }
 }
 

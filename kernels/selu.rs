@@ -11,7 +11,7 @@
 
 use crate::backend::Vector;
 use crate::kernel::Kernel;
-use crate::math::{exp_times, expm1, finite_or_zero, keep_nan};
+use crate::math::{TwoFloat, exp_times, expm1, finite_or_zero, keep_nan};
 
 /// Scaled ELU with the self-normalizing constants (no parameters).
 ///
@@ -56,7 +56,13 @@ impl Kernel for Selu {
         V::select(
             x.gt(V::splat(0.0)),
             V::splat(LAMBDA),
-            exp_times(x, LAMBDA_ALPHA_HI, LAMBDA_ALPHA_LO),
+            exp_times(
+                x,
+                TwoFloat {
+                    hi: LAMBDA_ALPHA_HI,
+                    lo: LAMBDA_ALPHA_LO,
+                },
+            ),
         )
     }
     #[inline(always)]

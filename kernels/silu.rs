@@ -16,7 +16,7 @@
 
 use crate::backend::Vector;
 use crate::kernel::Kernel;
-use crate::math::{sigmoid_plus_bell, times_logistic};
+use crate::math::{TwoFloat, sigmoid_plus_bell, times_logistic};
 
 /// Sigmoid-weighted linear unit (swish): `x·σ(x)`.
 ///
@@ -54,7 +54,7 @@ impl Kernel for Silu {
     fn forward<V: Vector>(&self, x: V) -> V {
         // Past x = 89, e^{−x} < 2⁻¹²⁸ and x/(1 + e^{−x}) rounds to x (this also gives silu(+inf)).
         // x·σ(x) has the sign of x; copysign also keeps silu(−0) = −0, which the quotient loses.
-        let y = times_logistic(x.max_keep_nan(V::splat(FACTOR_FLOOR)), x, None);
+        let y = times_logistic(x.max_keep_nan(V::splat(FACTOR_FLOOR)), x);
         V::select(x.gt(V::splat(89.0)), x, y).copysign(x)
     }
 
@@ -64,7 +64,7 @@ impl Kernel for Silu {
         let c = x
             .max_keep_nan(V::splat(FACTOR_FLOOR))
             .min_keep_nan(V::splat(-FACTOR_FLOOR));
-        sigmoid_plus_bell((c, V::splat(0.0)), x, V::splat(0.0))
+        sigmoid_plus_bell(TwoFloat::exact(c), TwoFloat::exact(x))
     }
 
     fn reference_forward(&self, x: f64) -> f64 {

@@ -1,6 +1,6 @@
 //! eˣ and its relatives: the range reduction, eˣ, eˣ − 1, c·eˣ, and the two-float variants.
 
-use super::two_float::{fast_two_sum, two_sum};
+use super::two_float::TwoFloat;
 use super::{finite_or_zero, poly};
 use crate::backend::Vector;
 
@@ -66,21 +66,22 @@ const EXP_P_FAST: [f32; 5] = [
     4.999_999_4e-1,
 ];
 
-/// The range reduction of e^{x + x_lo} for a pair argument whose low part is at most 2⁻¹⁸ or
-/// so: `(q, q_lo, n)` with e^{x + x_lo} = 2ⁿ·(1 + q + q_lo) to within about 2⁻²⁸ relatively —
-/// the reduced argument's rounding and q's are carried in q_lo, which a plain reduction would
+/// The range reduction of e^{x.hi + x.lo} for a pair argument whose low part is at most 2⁻¹⁸ or
+/// so: `(q, n)` with e^{x.hi + x.lo} = 2ⁿ·(1 + q.hi + q.lo) to within about 2⁻²⁸ relatively —
+/// the reduced argument's rounding and q's are carried in q.lo, which a plain reduction would
 /// leave in the result (up to ≈ 0.6 ULP together). No clamping: |x| ≤ 170 keeps n within what
 /// [`Vector::ldexp`] takes. NaN passes through q.
 ///
 /// gelu uses it for e^{−a²/2}, with −a²/2 an exact pair: a rounded a² would cost a²·2⁻²⁵
-/// relatively, 50 ULP at a = 10. In the fast tier q_lo is 0 and the correction is folded into q.
+/// relatively, 50 ULP at a = 10. In the fast tier q.lo is 0 and the correction is folded into q.hi.
 #[inline(always)]
-pub fn exp_reduced_pair<V: Vector>(x: V, x_lo: V) -> (V, V, V) {
+pub fn exp_reduced_pair<V: Vector>(x: TwoFloat<V>) -> (TwoFloat<V>, V) {
+    let TwoFloat { hi: x, lo: x_lo } = x;
     if V::FAST {
         // The plain reduction with the correction folded in, 1 + q' = (1 + q)(1 + x_lo); no
         // low part (q_lo = 0): within about an ULP.
         let (q, n) = exp_reduced(x);
-        return (q.mul_add(x_lo, q + x_lo), V::splat(0.0), n);
+        return (TwoFloat::exact(q.mul_add(x_lo, q + x_lo)), n);
     }
     let n = (x * V::splat(LOG2_E)).round_ties_even();
     // x − n·LN2_HI is exact (see `exp_reduced`); the small terms are summed first (their
@@ -94,7 +95,7 @@ pub fn exp_reduced_pair<V: Vector>(x: V, x_lo: V) -> (V, V, V) {
     let s = (r * r) * poly(r, &EXP_P);
     let q = r + s;
     let q_lo = r_lo.mul_add(q, ((r - q) + s) + r_lo);
-    (q, q_lo, n)
+    (TwoFloat { hi: q, lo: q_lo }, n)
 }
 
 /// The range reduction of eˣ after clamping x to the range where it matters: `eˣ = 2ⁿ · (1 + q)`
@@ -104,17 +105,17 @@ pub fn exp_parts<V: Vector>(x: V) -> (V, V) {
     exp_reduced(x.max_keep_nan(V::splat(EXP_MIN_X)).min_keep_nan(V::splat(EXP_MAX_X)))
 }
 
-/// `c · eˣ` with `c = c_hi + c_lo` (pass `c_lo = 0` for an `f32` factor), rounded about once.
+/// `c · eˣ` with `c = c.hi + c.lo` (`TwoFloat::exact` for an `f32` factor), rounded about once.
 ///
 /// The factor is applied before the scaling by 2ⁿ, so the result is accurate wherever it is a
 /// normal float even when eˣ alone would be subnormal (SELU's λα·eˣ near x = −87.5).
 /// Max error ≈ 1 ULP. NaN gives NaN; −inf gives 0; +inf gives ±inf.
 #[inline(always)]
-pub fn exp_times<V: Vector>(x: V, c_hi: f32, c_lo: f32) -> V {
+pub fn exp_times<V: Vector>(x: V, c: TwoFloat<f32>) -> V {
     let (q, n) = exp_parts(x);
-    let c_hi = V::splat(c_hi);
+    let c_hi = V::splat(c.hi);
     // c · (1 + q) = c_hi + (c_hi · q + c_lo), dropping only c_lo · q.
-    (c_hi + c_hi.mul_add(q, V::splat(c_lo))).ldexp(n)
+    (c_hi + c_hi.mul_add(q, V::splat(c.lo))).ldexp(n)
 }
 
 /// `c · eˣ` for a factor only known at run time (a kernel parameter), rounded about once.
@@ -155,8 +156,8 @@ pub fn expm1<V: Vector>(x: V) -> V {
     V::select(x.abs().lt(V::splat(TINY_EXPM1)), x, result)
 }
 
-/// `c · e^{x_hi + x_lo}` as an unevaluated sum `hi + lo` accurate to a few hundredths of an
-/// ULP of `hi` (`c` a per-lane factor; `x_lo` a correction to `x`, 0 for an exact `x`).
+/// `c · e^{x.hi + x.lo}` as an unevaluated sum `hi + lo` accurate to a few hundredths of an
+/// ULP of `hi` (`c` a per-lane factor; `x.lo` a correction to `x.hi`, 0 for an exact `x`).
 ///
 /// The rounding errors of the reduced argument and of the polynomial's last addition, which a
 /// plain `exp` leaves in its result (up to ≈ 0.8 ULP together), are carried in `lo`. Kernels
@@ -164,7 +165,8 @@ pub fn expm1<V: Vector>(x: V) -> V {
 /// their derivatives stay within SPEC §4's 2 ULP. `c` is applied before the scaling by 2ⁿ, so a
 /// normal `c·eˣ` is accurate even where eˣ alone would be subnormal. NaN propagates.
 #[inline(always)]
-pub fn exp_pair<V: Vector>(x_hi: V, x_lo: V, c: V) -> (V, V) {
+pub fn exp_pair<V: Vector>(x: TwoFloat<V>, c: V) -> TwoFloat<V> {
+    let TwoFloat { hi: x_hi, lo: x_lo } = x;
     let x = x_hi.max_keep_nan(V::splat(EXP_MIN_X)).min_keep_nan(V::splat(EXP_MAX_X));
     // A clamped argument's correction means nothing (and may be huge).
     let x_lo = V::select(x.eq(x_hi), x_lo, V::splat(0.0));
@@ -181,27 +183,30 @@ pub fn exp_pair<V: Vector>(x_hi: V, x_lo: V, c: V) -> (V, V) {
     let m_lo = ((V::splat(1.0) - m) + q) + q_lo;
     // e^{r + r_lo} ≈ eʳ · (1 + r_lo); renormalized, since a caller's correction may exceed an
     // ULP of m (an unnormalized pair), and callers rely on lo being below hi's last bit.
-    let (m, m_lo) = fast_two_sum(m, m.mul_add(r_lo, m_lo));
+    let TwoFloat { hi: m, lo: m_lo } = TwoFloat::fast_two_sum(m, m.mul_add(r_lo, m_lo));
     // c·2ⁿ·(m + m_lo), the factor applied before the scaling.
     let p = c * m;
     let p_lo = c.mul_add(m, -p) + c * m_lo;
     let half = (n * V::splat(0.5)).round_ties_even();
     let rest = n - half;
     let hi = p.mul_pow2i(half).mul_pow2i(rest);
-    (hi, finite_or_zero(hi, p_lo.mul_pow2i(half).mul_pow2i(rest)))
+    TwoFloat {
+        hi,
+        lo: finite_or_zero(hi, p_lo.mul_pow2i(half).mul_pow2i(rest)),
+    }
 }
 
-/// e^{x_hi + x_lo} − 1 for a pair argument, so a rounded argument costs nothing (its rounding
+/// e^{x.hi + x.lo} − 1 for a pair argument, so a rounded argument costs nothing (its rounding
 /// error would otherwise cost |x|·2⁻²⁴ relatively for large |x|). Below |x| = ¼ it is
-/// expm1(x_hi) + x_lo·e^{x_hi}; above, the exponential as a pair minus 1, summed exactly
+/// expm1(x.hi) + x.lo·e^{x.hi}; above, the exponential as a pair minus 1, summed exactly
 /// (e − 1 is at least 0.22 in magnitude there, so the pair's 2⁻²⁹ error stays under 0.1 ULP).
 #[inline(always)]
-pub fn expm1_pair<V: Vector>(x_hi: V, x_lo: V) -> V {
-    let small = expm1(x_hi) + exp_times_v(x_hi, x_lo);
-    let (e, e_lo) = exp_pair(x_hi, x_lo, V::splat(1.0));
-    let (s, s_lo) = two_sum(e, V::splat(-1.0));
+pub fn expm1_pair<V: Vector>(x: TwoFloat<V>) -> V {
+    let small = expm1(x.hi) + exp_times_v(x.hi, x.lo);
+    let e = exp_pair(x, V::splat(1.0));
+    let s = TwoFloat::two_sum(e.hi, V::splat(-1.0));
     // An overflowed e (+inf) makes the TwoSum residual NaN: keep s there.
-    let large = V::select(s.abs().lt(V::splat(f32::INFINITY)), s + (s_lo + e_lo), s);
+    let large = V::select(s.hi.abs().lt(V::splat(f32::INFINITY)), s.hi + (s.lo + e.lo), s.hi);
     // NaN fails the comparison and takes the small form, which propagates it.
-    V::select(x_hi.abs().ge(V::splat(0.25)), large, small)
+    V::select(x.hi.abs().ge(V::splat(0.25)), large, small)
 }

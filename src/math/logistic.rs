@@ -3,29 +3,36 @@
 
 use super::exp::{EXP_MIN_X, exp_pair, exp_reduced, exp_times};
 use super::tables::{BELL_C0, BELL_CENTRE, BELL_P};
-use super::two_float::{add_pair, div_pair, fast_two_sum, mul_pair, quotient_and_corrected, recip_estimate_1_2};
+use super::two_float::{TwoFloat, recip_estimate_1_2};
 use crate::backend::Vector;
 
 /// `c · e^{−|x|} / (1 + e^{−|x|})²` for a power of two `c`: the bell shared by σ'(x) (c = 1)
 /// and, through tanh'(x) = 4·σ'(2x), by tanh' (c = 4).
 ///
 /// u = e^{−|x|} ∈ (0, 1] and 1 + u are carried as pairs, the square is formed with one FMA and
-/// the quotient by [`div_pair`], so the result rounds about once. `c` goes in before the scaling
+/// the quotient by [`TwoFloat::div`], so the result rounds about once. `c` goes in before the scaling
 /// by 2ⁿ, so a subnormal u still gives an accurate normal result. Symmetric in x; NaN
 /// propagates; ±inf gives +0.
 #[inline(always)]
 pub fn logistic_bell<V: Vector>(x: V, c: f32) -> V {
-    let (cu, cu_lo) = exp_pair(-x.abs(), V::splat(0.0), V::splat(c));
+    let cu = exp_pair(TwoFloat::exact(-x.abs()), V::splat(c));
     // Exact for a power-of-two c (a subnormal u loses bits here, which 1 + u cannot feel).
     let inv_c = V::splat(1.0 / c);
-    let (u, u_lo) = (cu * inv_c, cu_lo * inv_c);
+    let u = cu.hi * inv_c;
+    let u_lo = cu.lo * inv_c;
     let one = V::splat(1.0);
     let d = one + u;
     let d_lo = ((one - d) + u) + u_lo;
     let square = d * d;
     let square_lo = d.mul_add(d, -square) + (d + d) * d_lo;
     let inv_d = recip_estimate_1_2(d);
-    div_pair(cu, cu_lo, square, square_lo, inv_d * inv_d)
+    cu.div(
+        TwoFloat {
+            hi: square,
+            lo: square_lo,
+        },
+        inv_d * inv_d,
+    )
 }
 
 /// [`sech_squared`]'s interval of a = min(|x|, BELL_A_MAX) is k = round(min(BELL_NEAR_SLOPE·a,
@@ -58,33 +65,39 @@ pub fn sech_squared<V: Vector>(x: V, c: f32) -> V {
     }
     let table = t.mul_add(rest, V::lookup32(&BELL_C0, k)) * V::splat(c);
     // 2a is exact; v rounds to 0 at ±inf.
-    let v = exp_times(a * V::splat(-2.0), 4.0 * c, 0.0);
+    let v = exp_times(a * V::splat(-2.0), TwoFloat::exact(4.0 * c));
     let tail = (v * V::splat(-0.5 / c)).mul_add(v, v);
     // NaN fails the comparison and takes the table's NaN.
     V::select(a.gt(V::splat(BELL_A_MAX)), tail, table)
 }
 
-/// σ(x_hi + x_lo) = 1 / (1 + e^{−x}), within about 1 ULP.
+/// σ(x.hi + x.lo) = 1 / (1 + e^{−x}), within about 1 ULP.
 ///
 /// With u = e^{−|x|} ∈ (0, 1] as a pair (never overflows), σ = 1/(1 + u) for x ≥ 0 and
-/// u/(1 + u) for x < 0 (XNNPACK's reflection), divided with [`div_pair`]. NaN propagates.
+/// u/(1 + u) for x < 0 (XNNPACK's reflection), divided with [`TwoFloat::div`]. NaN propagates.
 #[inline(always)]
-pub fn sigmoid<V: Vector>(x_hi: V, x_lo: V) -> V {
-    let nonnegative = x_hi.ge(V::splat(0.0));
-    let (u, u_lo) = exp_pair(-x_hi.abs(), V::select(nonnegative, -x_lo, x_lo), V::splat(1.0));
+pub fn logistic_pair<V: Vector>(x: TwoFloat<V>) -> V {
+    let nonnegative = x.hi.ge(V::splat(0.0));
+    let u = exp_pair(
+        TwoFloat {
+            hi: -x.hi.abs(),
+            lo: V::select(nonnegative, -x.lo, x.lo),
+        },
+        V::splat(1.0),
+    );
     let one = V::splat(1.0);
-    let d = one + u;
-    let d_lo = ((one - d) + u) + u_lo;
+    let d = one + u.hi;
+    let d_lo = ((one - d) + u.hi) + u.lo;
     // NaN fails `x >= 0` and takes u, which is NaN.
-    let n = V::select(nonnegative, one, u);
-    let n_lo = V::select(nonnegative, V::splat(0.0), u_lo);
-    div_pair(n, n_lo, d, d_lo, recip_estimate_1_2(d))
+    let n = TwoFloat::select(nonnegative, TwoFloat::exact(one), u);
+    n.div(TwoFloat { hi: d, lo: d_lo }, recip_estimate_1_2(d))
 }
 
-/// e^{−|x + x_lo|} = 2ⁿ·(m + m_lo), m ∈ [0.7, 1.42] rounded once and its error kept, returned as
-/// `(m, m_lo, n, x ≥ 0)`: the exponential of [`logistic`] and [`times_logistic`].
+/// e^{−|x + x_lo|} = 2ⁿ·(m.hi + m.lo), m.hi ∈ [0.7, 1.42] rounded once and its error kept,
+/// returned as `(m, n, x ≥ 0)`: the exponential of [`logistic`] and [`times_logistic`]. `x_lo`
+/// is the argument's low part when it has one (`None` saves the renormalization).
 #[inline(always)]
-fn exp_neg_abs<V: Vector>(x: V, x_lo: Option<V>) -> (V, V, V, V::Mask) {
+fn exp_neg_abs<V: Vector>(x: V, x_lo: Option<V>) -> (TwoFloat<V>, V, V::Mask) {
     let one = V::splat(1.0);
     let nonnegative = x.ge(V::splat(0.0));
     // −|x| ≤ 0 needs only the lower clamp of `exp_parts`.
@@ -96,26 +109,26 @@ fn exp_neg_abs<V: Vector>(x: V, x_lo: Option<V>) -> (V, V, V, V::Mask) {
             let s = V::select(nonnegative, -x_lo, x_lo);
             one + q.mul_add(s, q + s)
         });
-        return (m, V::splat(0.0), n, nonnegative);
+        return (TwoFloat::exact(m), n, nonnegative);
     }
     let m_lo = (one - m) + q;
     match x_lo {
-        None => (m, m_lo, n, nonnegative),
+        None => (TwoFloat { hi: m, lo: m_lo }, n, nonnegative),
         Some(x_lo) => {
             // e^{−|x + x_lo|} = e^{−|x|}·(1 ∓ x_lo) to far below an ULP (x_lo ≤ 2⁻¹⁸ wherever
             // u is not 0). Renormalized: the division's correction assumes a low part of
             // about an ULP (its reciprocal estimate is only good to 2 %).
-            let (m, m_lo) = fast_two_sum(m, m.mul_add(V::select(nonnegative, -x_lo, x_lo), m_lo));
-            (m, m_lo, n, nonnegative)
+            let m = TwoFloat::fast_two_sum(m, m.mul_add(V::select(nonnegative, -x_lo, x_lo), m_lo));
+            (m, n, nonnegative)
         }
     }
 }
 
-/// `(n + n_lo)/(d + d_lo)` for d ∈ [1, 2] and a finite quotient, rounded about once: [`div_pair`]
-/// without its guard for an infinite quotient.
+/// `n / d` for d ∈ [1, 2] and a finite quotient, rounded about once: [`TwoFloat::div`] without
+/// its guard for an infinite quotient.
 #[inline(always)]
-fn corrected_quotient<V: Vector>(n: V, n_lo: V, d: V, d_lo: V) -> V {
-    quotient_and_corrected(n, n_lo, d, d_lo, recip_estimate_1_2(d)).1
+fn corrected_quotient<V: Vector>(n: TwoFloat<V>, d: TwoFloat<V>) -> V {
+    n.quotient_and_corrected(d, recip_estimate_1_2(d.hi)).1
 }
 
 /// σ(x) = 1/(1 + e^{−x}) with one exponential and one corrected division: the σ forward.
@@ -134,22 +147,20 @@ pub fn logistic<V: Vector>(x: V) -> V {
         let u = (q + one).ldexp(n);
         return V::select(x.ge(V::splat(0.0)), one, u) / (one + u);
     }
-    let (m, m_lo, n, nonnegative) = exp_neg_abs(x, None);
-    let u = m.ldexp(n);
-    let u_lo = m_lo.ldexp(n);
+    let (m, n, nonnegative) = exp_neg_abs(x, None);
+    let u = m.hi.ldexp(n);
+    let u_lo = m.lo.ldexp(n);
     let d = one + u;
     let d_lo = ((one - d) + u) + u_lo;
     // NaN fails `x >= 0` and takes u, which is NaN.
     corrected_quotient(
-        V::select(nonnegative, one, u),
-        V::select(nonnegative, V::splat(0.0), u_lo),
-        d,
-        d_lo,
+        TwoFloat::select(nonnegative, TwoFloat::exact(one), TwoFloat { hi: u, lo: u_lo }),
+        TwoFloat { hi: d, lo: d_lo },
     )
 }
 
-/// `c·σ(x + x_lo)` (x exact when `x_lo` is `None`) with one exponential and one corrected
-/// division: the silu and tanh-gelu forwards.
+/// `c·σ(x)` with one exponential and one corrected division: the silu forward
+/// ([`times_logistic_pair`] for a two-float argument: gelu's tanh form).
 ///
 /// With u = e^{−|x|} = 2ⁿ·m, c·σ(x) is c/(1 + u) for x ≥ 0 and 2ⁿ·(c·m)/(1 + u) for x < 0: the
 /// quotient is taken before the scaling by 2ⁿ, so silu stays accurate near x = −88 where u
@@ -158,16 +169,32 @@ pub fn logistic<V: Vector>(x: V) -> V {
 /// (exhaustive figures in the README). `c` must be finite with |c| ≤ 2⁴⁰ where x < 0; an
 /// infinite `c` with x ≥ 0 gives NaN (callers select their limit). NaN `x` propagates.
 #[inline(always)]
-pub fn times_logistic<V: Vector>(c: V, x: V, x_lo: Option<V>) -> V {
+pub fn times_logistic<V: Vector>(c: V, x: V) -> V {
+    times_logistic_of(c, x, None)
+}
+
+/// `c·σ(x.hi + x.lo)`: [`times_logistic`] of a two-float argument, whose low part goes into the
+/// exponential (e^{−|x + x_lo|} = e^{−|x|}·(1 ∓ x_lo), renormalized). gelu's tanh form passes
+/// its argument a = k₁x + k₂x³ this way: a rounded a would cost |a|·2⁻²⁴ relatively. Same
+/// conditions on `c`; `x.lo` must be below 2⁻¹⁸ or so wherever e^{−|x|} is not 0.
+#[inline(always)]
+pub fn times_logistic_pair<V: Vector>(c: V, x: TwoFloat<V>) -> V {
+    times_logistic_of(c, x.hi, Some(x.lo))
+}
+
+/// The work of [`times_logistic`] (`x_lo` = `None`) and [`times_logistic_pair`].
+#[inline(always)]
+fn times_logistic_of<V: Vector>(c: V, x: V, x_lo: Option<V>) -> V {
     let one = V::splat(1.0);
     if V::FAST {
         // The operands rounded, u built by one scaling, c·u formed as (c·m)·2ⁿ so that it is
         // as accurate as a normal result needs (silu: 3.394 ULP, exhaustive).
-        let (m, _, n, nonnegative) = exp_neg_abs(x, x_lo);
+        let (m, n, nonnegative) = exp_neg_abs(x, x_lo);
+        let m = m.hi;
         let numerator = V::select(nonnegative, c, (c * m).ldexp(n));
         return numerator / (one + m.ldexp(n));
     }
-    let (m, m_lo, n, nonnegative) = exp_neg_abs(x, x_lo);
+    let (TwoFloat { hi: m, lo: m_lo }, n, nonnegative) = exp_neg_abs(x, x_lo);
     // Below 2⁻¹²⁶, u cannot change 1 + u: n is floored there so that 2ⁿ is a normal float.
     let scale = V::pow2i(n.max_keep_nan(V::splat(-126.0)));
     let u = m * scale;
@@ -177,10 +204,8 @@ pub fn times_logistic<V: Vector>(c: V, x: V, x_lo: Option<V>) -> V {
     let p_lo = c.mul_add(m_lo, c.mul_add(m, -p));
     // NaN fails `x >= 0` and takes the x < 0 forms, which are NaN.
     let quotient = corrected_quotient(
-        V::select(nonnegative, c, p),
-        V::select(nonnegative, V::splat(0.0), p_lo),
-        d,
-        d_lo,
+        TwoFloat::select(nonnegative, TwoFloat::exact(c), TwoFloat { hi: p, lo: p_lo }),
+        TwoFloat { hi: d, lo: d_lo },
     );
     // Wherever n < 0 (|x| > ln2/2) the quotient is at least 2⁻¹⁰ or so, which `ldexp` needs;
     // n = 0 scales exactly.
@@ -195,12 +220,13 @@ pub fn times_logistic<V: Vector>(c: V, x: V, x_lo: Option<V>) -> V {
 /// where 1 + u + c does (silu' at x ≈ −1.28), and loses relative accuracy only there. `c` must
 /// be finite (callers clamp it where the term no longer matters). NaN propagates.
 #[inline(always)]
-pub fn sigmoid_plus_bell<V: Vector>((c, c_lo): (V, V), a_hi: V, a_lo: V) -> V {
+pub fn sigmoid_plus_bell<V: Vector>(c: TwoFloat<V>, a: TwoFloat<V>) -> V {
     let (zero, one) = (V::splat(0.0), V::splat(1.0));
-    let nonnegative = a_hi.ge(zero);
-    let neg_abs = -a_hi.abs();
-    let neg_abs_lo = V::select(nonnegative, -a_lo, a_lo);
+    let nonnegative = a.hi.ge(zero);
+    let neg_abs = -a.hi.abs();
+    let neg_abs_lo = V::select(nonnegative, -a.lo, a.lo);
     if V::FAST {
+        let TwoFloat { hi: c, lo: c_lo } = c;
         // e^{−|a|} = 2ⁿ·(1 + q), the correction folded into q; 1 + u as a pair only to square
         // it; the a < 0 numerator 2ⁿ·(1 + q)·w with one rounding, w = 1 + u + c. One division,
         // before the scaling by 2ⁿ.
@@ -216,17 +242,24 @@ pub fn sigmoid_plus_bell<V: Vector>((c, c_lo): (V, V), a_hi: V, a_lo: V) -> V {
         let numerator = V::select(nonnegative, u.mul_add(one_c + c_lo, one), w.mul_add(q, w));
         return (numerator / square).ldexp(V::select(nonnegative, zero, n));
     }
-    let (u, u_lo) = exp_pair(neg_abs, neg_abs_lo, one);
-    let d = add_pair((one, zero), (u, u_lo));
-    let (square, square_lo) = mul_pair(d, d);
+    let neg_abs = TwoFloat {
+        hi: neg_abs,
+        lo: neg_abs_lo,
+    };
+    let u = exp_pair(neg_abs, one);
+    let one = TwoFloat::exact(one);
+    let d = one + u;
+    let square = d * d;
     // a ≥ 0: 1 + u·(1 + c)
-    let pos = add_pair((one, zero), mul_pair((u, u_lo), add_pair((one, zero), (c, c_lo))));
+    let pos = one + u * (one + c);
     // a < 0: u·w with w = 1 + u + c
-    let (w, w_lo) = add_pair(add_pair((one, zero), (u, u_lo)), (c, c_lo));
-    let (uw, uw_lo) = exp_pair(neg_abs, neg_abs_lo, w);
-    let neg = (uw, u.mul_add(w_lo, uw_lo));
-    let n = V::select(nonnegative, pos.0, neg.0);
-    let n_lo = V::select(nonnegative, pos.1, neg.1);
-    let inv_d = recip_estimate_1_2(d.0);
-    div_pair(n, n_lo, square, square_lo, inv_d * inv_d)
+    let w = (one + u) + c;
+    let uw = exp_pair(neg_abs, w.hi);
+    let neg = TwoFloat {
+        hi: uw.hi,
+        lo: u.hi.mul_add(w.lo, uw.lo),
+    };
+    let n = TwoFloat::select(nonnegative, pos, neg);
+    let inv_d = recip_estimate_1_2(d.hi);
+    n.div(square, inv_d * inv_d)
 }

@@ -14,8 +14,10 @@ mod two_float;
 
 pub use exp::{exp, exp_pair, exp_parts, exp_reduced_pair, exp_times, exp_times_v, expm1, expm1_pair};
 pub use log::log1p_unit;
-pub use logistic::{logistic, logistic_bell, sech_squared, sigmoid, sigmoid_plus_bell, times_logistic};
-pub use two_float::{add_pair, div_pair, fast_two_sum, mul_pair, recip_estimate_1_2, two_sum};
+pub use logistic::{
+    logistic, logistic_bell, logistic_pair, sech_squared, sigmoid_plus_bell, times_logistic, times_logistic_pair,
+};
+pub use two_float::{TwoFloat, recip_estimate_1_2};
 
 use crate::backend::Vector;
 
