@@ -1,13 +1,17 @@
-//! ln(1 + v) on [0, 1].
+//! ln(1 + v) on [0, 1], for softplus and logsigmoid.
 
 use super::exp::{LN2_HI, LN2_LO};
 use super::poly;
 use crate::backend::Vector;
 
-/// ln(1 + v) for v ∈ [0, 1], within about 1 ULP (Cephes `logf` polynomial).
+/// ln(1 + v) for v ∈ [0, 1] (Cephes `logf` polynomial): softplus and logsigmoid take it of
+/// u = e^{−|x|}.
 ///
 /// Needs no exponent extraction: for v ≤ √2 − 1 the polynomial takes f = v exactly; above it,
 /// 1 + v = 2·(1 + f) with f = (v − 1)/2 ∈ (−0.293, 0] and ln 2 is added back in two parts.
+///
+/// Valid for v ∈ [0, 1] (outside, f leaves the polynomial's range); NaN propagates. Max error
+/// over [0, 1]: 1.430 ULP, at v ≈ 0.4215 (`cargo run --release --example math_accuracy`).
 #[inline(always)]
 pub fn log1p_unit<V: Vector>(v: V) -> V {
     let upper = v.gt(V::splat(core::f32::consts::SQRT_2 - 1.0));

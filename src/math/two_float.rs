@@ -92,8 +92,8 @@ impl<V: Vector> TwoFloat<V> {
     ///
     /// Error: the final rounding (½ ULP) plus `inv_d`'s relative error times the correction,
     /// which is |self.lo/d| + |s·d.lo/d| + at most ½ ULP of s, a few ULP at most for normalized
-    /// pairs: a 1.8 % estimate adds a few hundredths of an ULP. Valid for finite, nonzero `d.hi` and a
-    /// residual that does not underflow (|s·d.hi| ≥ 2⁻¹⁰² or so); an infinite quotient is
+    /// pairs: a 1.8 % estimate adds a few hundredths of an ULP. Valid for finite, nonzero `d.hi`
+    /// and a residual that does not underflow (|s·d.hi| ≥ 2⁻¹⁰² or so); an infinite quotient is
     /// returned as it is (its residual would be inf − inf), a NaN operand gives NaN.
     #[inline(always)]
     pub fn div(self, d: Self, inv_d: V) -> V {
@@ -152,8 +152,10 @@ impl<V: Vector> Mul for TwoFloat<V> {
 }
 
 /// 1/h for h ∈ [1, 2] within 1.8 % (least-squares quadratic): enough to scale the small
-/// correction of [`TwoFloat::div`], not a result on its own. Outside [1, 2] its error grows
-/// quickly.
+/// correction of [`TwoFloat::div`], not a result on its own.
+///
+/// Valid for h ∈ [1, 2]; outside, its error grows quickly. Max relative error |h·r − 1| over
+/// every `f32` of [1, 2]: 1.800·10⁻², near h = 1 (`cargo run --release --example math_accuracy`).
 #[inline(always)]
 pub fn recip_estimate_1_2<V: Vector>(h: V) -> V {
     h.mul_add(V::splat(0.307_791_28), V::splat(-1.398_673_4))
