@@ -6,7 +6,8 @@
 //!   |x/α|·2⁻²⁴ sensitive to rounding it, which matters for α < 0 where x/α grows to 88.
 //!   expm1 of the pair is expm1(hi) + e^{hi}·lo. From the output, y + α rounds once (exactly
 //!   where y ≈ −α) before the division, so the result keeps its accuracy as it approaches 0.
-//! - Measured max error (exhaustive, every backend): see the README's accuracy table.
+//! - Measured max error (exhaustive, every backend): forward 0.941 ULP, derivative 0.817, from
+//!   the output 0.500, at α = 1 (all 2³² inputs, `docs/accuracy-exhaustive.md`).
 
 use crate::backend::Vector;
 use crate::kernel::{Kernel, Param, ParamKind, ParamValue, Range};

@@ -5,7 +5,8 @@
 //!   exponent extraction needed on [0, 1]) plus the first-order term of u's low part; the two
 //!   terms have the same sign, so nothing cancels. The derivative is σ(−x) ([`logistic_pair`]);
 //!   from the output, −expm1(y).
-//! - Measured max error (exhaustive, every backend): see the README's accuracy table.
+//! - Measured max error (exhaustive, every backend): forward 1.756 ULP, derivative 0.623, from
+//!   the output 1.443 (all 2³² inputs, `docs/accuracy-exhaustive.md`).
 
 use crate::backend::Vector;
 use crate::kernel::Kernel;

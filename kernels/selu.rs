@@ -6,7 +6,8 @@
 //!   λα as a two-float sum (so it adds no rounding of its own). From the output, y + λα is
 //!   computed as (y + hi) + lo: y + hi is exact where y ≈ −λα, so the result keeps its relative
 //!   accuracy as it approaches 0.
-//! - Measured max error (exhaustive, every backend): see the README's accuracy table.
+//! - Measured max error (exhaustive, every backend): forward 1.673 ULP, derivative 1.167, from
+//!   the output 0.695 (all 2³² inputs, `docs/accuracy-exhaustive.md`).
 #![allow(clippy::excessive_precision)]
 
 use crate::backend::Vector;

@@ -6,7 +6,8 @@
 //!   cost |βx|·2⁻²⁴ relatively in e^{βx}, dozens of ULP at βx ≈ −80 when β ≠ 1. Then
 //!   ln(1 + e^{y}) = max(y, 0) + ln(1 + e^{−|y|}) with [`log1p_unit`]; σ of the pair by
 //!   [`logistic_pair`]. The threshold test uses the rounded product, as PyTorch does.
-//! - Measured max error (exhaustive, every backend): see the README's accuracy table.
+//! - Measured max error (exhaustive, every backend): forward 1.756 ULP, derivative 0.623, from
+//!   the output 0.941, at β = 1, threshold 20 (all 2³² inputs, `docs/accuracy-exhaustive.md`).
 
 use crate::backend::Vector;
 use crate::kernel::{Kernel, Param, ParamKind, ParamValue, Range};

@@ -5,7 +5,8 @@
 //! - Method: the forward divides by the rounded 1 + |x| (two roundings, ≤ 1 ULP). For the
 //!   derivative 1 + |x| is an exact two-float sum, its square rounds once (FMA) and the quotient
 //!   is corrected by [`TwoFloat::div`].
-//! - Measured max error (exhaustive, every backend): see the README's accuracy table.
+//! - Measured max error (exhaustive, every backend): forward 1.499 ULP, derivative 0.500, from
+//!   the output 0.500 (all 2³² inputs, `docs/accuracy-exhaustive.md`).
 
 use crate::backend::Vector;
 use crate::kernel::Kernel;

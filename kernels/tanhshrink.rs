@@ -7,7 +7,8 @@
 //!   positive terms, |x| − 1 exact near 1, the quotient corrected by [`TwoFloat::div`]; sign
 //!   restored. The derivative is z·g(z) (z = x², g a degree-8 fit of tanh²x/x²) for |x| < 1 and
 //!   1 − sech²x (from [`logistic_bell`], ≤ 0.42 there) above.
-//! - Measured max error (exhaustive, every backend): see the README's accuracy table.
+//! - Measured max error (exhaustive, every backend): forward 1.745 ULP, derivative 1.867 (all
+//!   2³² inputs, `docs/accuracy-exhaustive.md`).
 #![allow(clippy::excessive_precision)]
 
 use crate::backend::Vector;
