@@ -6,11 +6,12 @@
 //!   |x/α|·2⁻²⁴ sensitive to rounding it, which matters for α < 0 where x/α grows to 88.
 //!   expm1 of the pair is expm1(hi) + e^{hi}·lo. From the output, y + α rounds once (exactly
 //!   where y ≈ −α) before the division, so the result keeps its accuracy as it approaches 0.
-//! - Measured max error (exhaustive, every backend): see the README's accuracy table.
+//! - Measured max error (exhaustive, every backend): forward 0.941 ULP, derivative 0.817, from
+//!   the output 0.500, at α = 1 (all 2³² inputs, `docs/accuracy-exhaustive.md`).
 
 use crate::backend::Vector;
 use crate::kernel::{FromOutput, Kernel};
-use crate::math::{exp_pair, expm1_pair, finite_or_zero, keep_nan};
+use crate::math::{TwoFloat, exp_pair, expm1_pair, finite_or_zero, keep_nan};
 
 crate::kernel_params! {
     /// Continuously differentiable ELU: `x > 0 ? x : α·(e^{x/α} − 1)`.
@@ -31,11 +32,14 @@ crate::kernel_params! {
 impl Celu {
     /// x/α as hi + lo (lo = 0 where the quotient is infinite or NaN).
     #[inline(always)]
-    fn scaled<V: Vector>(&self, x: V) -> (V, V) {
+    fn scaled<V: Vector>(&self, x: V) -> TwoFloat<V> {
         let alpha = V::splat(self.alpha);
         let hi = x / alpha;
         let lo = (-hi).mul_add(alpha, x) / alpha;
-        (hi, finite_or_zero(hi, lo))
+        TwoFloat {
+            hi,
+            lo: finite_or_zero(hi, lo),
+        }
     }
 }
 
@@ -56,21 +60,18 @@ impl Kernel for Celu {
 
     #[inline(always)]
     fn forward<V: Vector>(&self, x: V) -> V {
-        let (t, t_lo) = self.scaled(x);
         // celu has the sign of x for either sign of α; copysign keeps celu(−0) = −0 (as PyTorch).
-        V::select(x.gt(V::splat(0.0)), x, V::splat(self.alpha) * expm1_pair(t, t_lo)).copysign(x)
+        V::select(x.gt(V::splat(0.0)), x, V::splat(self.alpha) * expm1_pair(self.scaled(x))).copysign(x)
     }
     #[inline(always)]
     fn derivative<V: Vector>(&self, x: V) -> V {
-        let (t, t_lo) = self.scaled(x);
-        let (e, e_lo) = exp_pair(t, t_lo, V::splat(1.0));
-        V::select(x.gt(V::splat(0.0)), V::splat(1.0), e + e_lo)
+        let e = exp_pair(self.scaled(x), V::splat(1.0));
+        V::select(x.gt(V::splat(0.0)), V::splat(1.0), e.rounded())
     }
     #[inline(always)]
     fn backward<V: Vector>(&self, x: V, dy: V) -> V {
-        let (t, t_lo) = self.scaled(x);
-        let (e, e_lo) = exp_pair(t, t_lo, V::splat(1.0));
-        V::select(x.gt(V::splat(0.0)), dy, dy * (e + e_lo))
+        let e = exp_pair(self.scaled(x), V::splat(1.0));
+        V::select(x.gt(V::splat(0.0)), dy, dy * e.rounded())
     }
     #[inline(always)]
     fn derivative_from_output<V: Vector>(&self, y: V) -> V {

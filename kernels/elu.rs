@@ -6,7 +6,8 @@
 //!   [`exp_times_v`] for α·eˣ, which folds α in before the exponent scaling so a large α still
 //!   gives an accurate result where eˣ alone is subnormal. The backward passes `dy` exactly on
 //!   the linear side.
-//! - Measured max error (exhaustive, every backend): see the README's accuracy table.
+//! - Measured max error (exhaustive, every backend): forward 0.860 ULP, derivative 1.010, from
+//!   the output 0.500, at α = 1 (all 2³² inputs, `docs/accuracy-exhaustive.md`).
 
 use crate::backend::Vector;
 use crate::kernel::{FromOutput, Kernel};

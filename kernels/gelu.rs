@@ -13,18 +13,19 @@
 //!   exact pair and e^{−a²/2} = 2ⁿ(1 + q + q_lo) ([`exp_reduced_pair`]); then gelu(−a) = −a·Q(a) and
 //!   gelu'(−a) = Q(a) − a·φ(a) = e^{−a²/2}·(G(a) − a/√(2π)) each round once before the scaling
 //!   by 2ⁿ, so the subnormal tail is as accurate as the rest. Method, `tanh`: a = k₁x + k₂x³ as
-//!   a pair (a rounded a would cost |a|·2⁻²⁴ in e^a), then [`times_logistic`] (forward) and
-//!   [`sigmoid_plus_bell`].
+//!   a pair (a rounded a would cost |a|·2⁻²⁴ in e^a), then [`times_logistic_pair`] (forward)
+//!   and [`sigmoid_plus_bell`].
 //! - Fast tier ([`Fast`](crate::Fast)): the table's constant term and e^{−a²/2} without low parts,
-//!   eˣ one degree shorter, G − a/√(2π) rounded once; the tanh form as silu's. Exhaustive max
-//!   error: forward 3.180 ULP, derivative 3.471; tanh form 3.448 and 3.618 (bound 4).
-//! - Measured max error (exhaustive, every backend): see the README's accuracy table; near the
-//!   derivative's zero at x ≈ −0.752 SPEC §4's absolute 2⁻²⁴ applies.
+//!   eˣ one degree shorter, G − a/√(2π) rounded once; the tanh form as silu's.
+//! - Measured max error (exhaustive, every backend): forward 1.555 ULP, derivative 1.668; tanh
+//!   form 1.161 and 1.492. Fast tier: forward 3.180, derivative 3.471; tanh form 3.448 and 3.618
+//!   (bound 4). All 2³² inputs, `docs/accuracy-exhaustive.md`; near the derivative's zero at
+//!   x ≈ −0.752 SPEC §4's absolute 2⁻²⁴ applies.
 #![allow(clippy::excessive_precision)]
 
 use crate::backend::Vector;
 use crate::kernel::Kernel;
-use crate::math::{add_pair, exp_reduced_pair, fast_two_sum, mul_pair, sigmoid_plus_bell, times_logistic, two_sum};
+use crate::math::{TwoFloat, exp_reduced_pair, sigmoid_plus_bell, times_logistic_pair};
 
 crate::choice_param! {
     /// Which formula of gelu (PyTorch's `approximate` argument).
@@ -89,11 +90,24 @@ const K2_LO: f32 = (0.071_354_816_272_600_248_776_f64 - K2_HI as f64) as f32;
 /// Past |x| = 20 the tanh form is x or 0 to f32 precision; x is clamped there inside a.
 const TANH_X_MAX: f32 = 20.0;
 
+/// What [`Gelu::tail`] returns for a = min(|x|, 15): G(a), and e^{−a²/2} = 2ⁿ·(1 + q.hi +
+/// q.lo). Q(a) = ½·erfc(a/√2) is then 2ⁿ·(g.hi + g.hi·q.hi + g.hi·q.lo + g.lo).
+struct Tail<V> {
+    /// a = min(|x|, 15).
+    a: V,
+    /// G(a) = Q(a)·e^{a²/2} (in the fast tier without a low part).
+    g: TwoFloat<V>,
+    /// e^{−a²/2} = 2ⁿ·(1 + q) ([`exp_reduced_pair`]; in the fast tier without a low part).
+    q: TwoFloat<V>,
+    /// The exponent n, an integer-valued float.
+    n: V,
+}
+
 impl Gelu {
-    /// For a = min(|x|, 15): G(a) as a pair `(g, g_lo)` and e^{−a²/2} = 2ⁿ·(1 + q + q_lo), returned as
-    /// `(a, (g, g_lo), (q, q_lo, n))`. Q(a) = ½·erfc(a/√2) is then 2ⁿ·(g + g·q + g·q_lo + g_lo).
+    /// G(a) and e^{−a²/2} for a = min(|x|, 15), from which both the forward and the derivative
+    /// of the exact form are built ([`Tail`]).
     #[inline(always)]
-    fn tail<V: Vector>(x: V) -> (V, (V, V), (V, V, V)) {
+    fn tail<V: Vector>(x: V) -> Tail<V> {
         let a = x.abs().min_keep_nan(V::splat(A_MAX));
         // `lookup16` rounds the index. A NaN lane gets a NaN index, which reads entry 0, and
         // stays NaN through a.
@@ -104,34 +118,41 @@ impl Gelu {
             rest = rest.mul_add(t, V::lookup16(coefficients, k));
         }
         let tail = t * rest;
-        let (g, g_lo) = if V::FAST {
+        let g = if V::FAST {
             // G rounded once, without c₀'s low part.
-            (t.mul_add(rest, V::lookup16(&G_C0, k)), V::splat(0.0))
+            TwoFloat::exact(t.mul_add(rest, V::lookup16(&G_C0, k)))
         } else {
             // |c₀| > |t·rest| on every interval (G varies by less than a factor of two across
             // one): Dekker's sum suffices.
-            let (g, g_lo) = fast_two_sum(V::lookup16(&G_C0, k), tail);
-            (g, g_lo + V::lookup16(&G_C0_LO, k))
+            let g = TwoFloat::fast_two_sum(V::lookup16(&G_C0, k), tail);
+            TwoFloat {
+                hi: g.hi,
+                lo: g.lo + V::lookup16(&G_C0_LO, k),
+            }
         };
         // −a²/2 as an exact pair.
         let square = a * a;
-        let h = square * V::splat(-0.5);
-        let h_lo = a.mul_add(a, -square) * V::splat(-0.5);
-        (a, (g, g_lo), exp_reduced_pair(h, h_lo))
+        let h = TwoFloat {
+            hi: square * V::splat(-0.5),
+            lo: a.mul_add(a, -square) * V::splat(-0.5),
+        };
+        let (q, n) = exp_reduced_pair(h);
+        Tail { a, g, q, n }
     }
 
     /// a = 2√(2/π)(x + 0.044715x³) as a pair, with x clamped to ±20, and x² as a pair.
     #[inline(always)]
-    fn tanh_argument<V: Vector>(x: V) -> ((V, V), (V, V)) {
+    fn tanh_argument<V: Vector>(x: V) -> (TwoFloat<V>, TwoFloat<V>) {
         let xc = x
             .max_keep_nan(V::splat(-TANH_X_MAX))
             .min_keep_nan(V::splat(TANH_X_MAX));
-        let square = (xc * xc, xc.mul_add(xc, -(xc * xc)));
-        let cube = mul_pair((xc, V::splat(0.0)), square);
-        let a = add_pair(
-            mul_pair((V::splat(K1_HI), V::splat(K1_LO)), (xc, V::splat(0.0))),
-            mul_pair((V::splat(K2_HI), V::splat(K2_LO)), cube),
-        );
+        let square = TwoFloat {
+            hi: xc * xc,
+            lo: xc.mul_add(xc, -(xc * xc)),
+        };
+        let xc = TwoFloat::exact(xc);
+        let cube = xc * square;
+        let a = TwoFloat::splat(K1_HI, K1_LO) * xc + TwoFloat::splat(K2_HI, K2_LO) * cube;
         (a, square)
     }
 }
@@ -149,14 +170,14 @@ impl Kernel for Gelu {
             Approximate::None => {
                 // gelu(−a) = −a·Q(a) = 2ⁿ·(p + p·(q + q_lo) + p_lo), p + p_lo = −a·(g + g_lo): one
                 // rounding before the scaling, so a subnormal Q costs nothing.
-                let (a, (g, g_lo), (q, q_lo, n)) = Self::tail(x);
-                let p = -a * g;
+                let Tail { a, g, q, n } = Self::tail(x);
+                let p = -a * g.hi;
                 let at_minus_a = if V::FAST {
                     // The fast tier's g and q have no low parts.
-                    p.mul_add(q, p).ldexp(n)
+                    p.mul_add(q.hi, p).ldexp(n)
                 } else {
-                    let p_lo = (-a).mul_add(g_lo, (-a).mul_add(g, -p));
-                    (p + p.mul_add(q, p.mul_add(q_lo, p_lo))).ldexp(n)
+                    let p_lo = (-a).mul_add(g.lo, (-a).mul_add(g.hi, -p));
+                    (p + p.mul_add(q.hi, p.mul_add(q.lo, p_lo))).ldexp(n)
                 };
                 // gelu(x) = x + gelu(−x) for x ≥ 0 (Φ(x) = 1 − Q(x)); |gelu(−x)| < gelu(x),
                 // so nothing cancels. +inf stays +inf; gelu(−inf) is −0 and gelu(−0) = −0
@@ -164,8 +185,8 @@ impl Kernel for Gelu {
                 V::select(x.ge(V::splat(0.0)), x + at_minus_a, at_minus_a).copysign(x)
             }
             Approximate::Tanh => {
-                let ((a, a_lo), _) = Self::tanh_argument(x);
-                let y = times_logistic(x.max_keep_nan(V::splat(-TANH_X_MAX)), a, Some(a_lo));
+                let (a, _) = Self::tanh_argument(x);
+                let y = times_logistic_pair(x.max_keep_nan(V::splat(-TANH_X_MAX)), a);
                 // Past x = 20, σ(a) rounds to 1 (a > 600): the result is x (also at +inf).
                 V::select(x.gt(V::splat(TANH_X_MAX)), x, y).copysign(x)
             }
@@ -178,34 +199,31 @@ impl Kernel for Gelu {
             Approximate::None => {
                 // gelu'(−a) = Q(a) − a·φ(a) = 2ⁿ·(h + h·(q + q_lo) + h_lo), h + h_lo = G − a/√(2π),
                 // summed exactly (the two cross near a = 0.75, the derivative's zero).
-                let (a, (g, g_lo), (q, q_lo, n)) = Self::tail(x);
+                let Tail { a, g, q, n } = Self::tail(x);
                 if V::FAST {
                     // G − a/√(2π) rounded once; near its zero SPEC §4's absolute allowance holds.
-                    let h = a.mul_add(V::splat(-INV_SQRT_2PI_HI), g);
-                    let at_minus_a = h.mul_add(q, h).ldexp(n);
+                    let h = a.mul_add(V::splat(-INV_SQRT_2PI_HI), g.hi);
+                    let at_minus_a = h.mul_add(q.hi, h).ldexp(n);
                     return V::select(x.ge(V::splat(0.0)), V::splat(1.0) - at_minus_a, at_minus_a);
                 }
                 let slope = a * V::splat(INV_SQRT_2PI_HI);
                 let slope_lo = a.mul_add(V::splat(INV_SQRT_2PI_LO), a.mul_add(V::splat(INV_SQRT_2PI_HI), -slope));
-                let (h, h_lo) = two_sum(g, -slope);
-                let h_lo = h_lo + (g_lo - slope_lo);
-                let at_minus_a = (h + h.mul_add(q, h.mul_add(q_lo, h_lo))).ldexp(n);
+                let TwoFloat { hi: h, lo: h_lo } = TwoFloat::two_sum(g.hi, -slope);
+                let h_lo = h_lo + (g.lo - slope_lo);
+                let at_minus_a = (h + h.mul_add(q.hi, h.mul_add(q.lo, h_lo))).ldexp(n);
                 // gelu'(x) = 1 − gelu'(−x): Φ(x) + Φ(−x) = 1 and the density terms cancel.
                 // gelu'(−a) ∈ (−0.13, 0.5], so 1 − it rounds once with nothing lost. NaN
                 // fails `x >= 0` and stays NaN.
                 V::select(x.ge(V::splat(0.0)), V::splat(1.0) - at_minus_a, at_minus_a)
             }
             Approximate::Tanh => {
-                let ((a, a_lo), square) = Self::tanh_argument(x);
+                let (a, square) = Self::tanh_argument(x);
                 // c = x·a' with a' = K1 + 3·K2·x², as a pair.
-                let slope = add_pair(
-                    (V::splat(K1_HI), V::splat(K1_LO)),
-                    mul_pair((V::splat(3.0 * K2_HI), V::splat(3.0 * K2_LO)), square),
-                );
+                let slope = TwoFloat::splat(K1_HI, K1_LO) + TwoFloat::splat(3.0 * K2_HI, 3.0 * K2_LO) * square;
                 let xc = x
                     .max_keep_nan(V::splat(-TANH_X_MAX))
                     .min_keep_nan(V::splat(TANH_X_MAX));
-                sigmoid_plus_bell(mul_pair((xc, V::splat(0.0)), slope), a, a_lo)
+                sigmoid_plus_bell(TwoFloat::exact(xc) * slope, a)
             }
         }
     }

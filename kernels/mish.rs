@@ -8,12 +8,13 @@
 //!   is (N·D + 4x·K)/D² with K = v²(1 + v) for x ≥ 0 and v(1 + v) for x < 0. For x < 0 the factor
 //!   v is applied inside the exponential (as x·v(v + 2) and v·(…)), so results stay accurate
 //!   where v alone is subnormal.
-//! - Measured max error (exhaustive, every backend): see the README's accuracy table; near the
-//!   derivative's zero at x ≈ −1.19 SPEC §4's absolute 2⁻²⁴ applies.
+//! - Measured max error (exhaustive, every backend): forward 0.953 ULP, derivative 0.652 (all
+//!   2³² inputs, `docs/accuracy-exhaustive.md`); near the derivative's zero at x ≈ −1.19 SPEC §4's
+//!   absolute 2⁻²⁴ applies.
 
 use crate::backend::Vector;
 use crate::kernel::Kernel;
-use crate::math::{add_pair, div_pair, exp_pair, mul_pair, two_sum};
+use crate::math::{TwoFloat, exp_pair};
 
 crate::kernel_params! {
     /// Mish: `x·tanh(ln(1 + eˣ))`.
@@ -45,24 +46,24 @@ impl Kernel for Mish {
         let neg_abs = -x.abs();
         // v = e^{−|x|} as a pair, and 2³²·v for the x < 0 side, where x·v may be normal while
         // v is subnormal (x ∈ (−92, −87)); the scaling is undone by an exact final product.
-        let (v, v_lo) = exp_pair(neg_abs, zero, one);
-        let (vs, vs_lo) = exp_pair(neg_abs, zero, V::splat(SCALE));
+        let TwoFloat { hi: v, lo: v_lo } = exp_pair(TwoFloat::exact(neg_abs), one);
+        let TwoFloat { hi: vs, lo: vs_lo } = exp_pair(TwoFloat::exact(neg_abs), V::splat(SCALE));
         // x ≥ 0: x·b / (b + 2v²) with b = 1 + 2v; every piece a pair, one corrected division.
-        let (b, b_lo) = two_sum(one, v + v);
+        let TwoFloat { hi: b, lo: b_lo } = TwoFloat::two_sum(one, v + v);
         let b_lo = b_lo + (v_lo + v_lo);
         let vv2 = (v + v) * v;
         let vv2_lo = (v + v).mul_add(v, -vv2);
-        let (d_pos, d_pos_lo) = two_sum(b, vv2);
+        let TwoFloat { hi: d_pos, lo: d_pos_lo } = TwoFloat::two_sum(b, vv2);
         let d_pos_lo = d_pos_lo + (b_lo + vv2_lo);
         let n_pos = x * b;
         let n_pos_lo = x.mul_add(b, -n_pos) + x * b_lo;
         // x < 0: x·p / (p + 2) with p = v·(v + 2), computed at scale 2³².
-        let (a, a_lo) = two_sum(v, two);
+        let TwoFloat { hi: a, lo: a_lo } = TwoFloat::two_sum(v, two);
         let a_lo = a_lo + v_lo;
         let ps = vs * a;
         let ps_lo = vs.mul_add(a, -ps) + (vs * a_lo + vs_lo * a);
         let p = ps * V::splat(1.0 / SCALE);
-        let (d_neg, d_neg_lo) = two_sum(p, two);
+        let TwoFloat { hi: d_neg, lo: d_neg_lo } = TwoFloat::two_sum(p, two);
         let d_neg_lo = d_neg_lo + ps_lo * V::splat(1.0 / SCALE);
         let xc = x.max_keep_nan(V::splat(FACTOR_FLOOR));
         let n_neg = xc * ps;
@@ -71,11 +72,15 @@ impl Kernel for Mish {
         let nonnegative = x.ge(zero);
         let pick = |p: V, n: V| V::select(nonnegative, p, n);
         let d = pick(d_pos, d_neg);
-        let q = div_pair(
-            pick(n_pos, n_neg),
-            pick(n_pos_lo, n_neg_lo),
-            d,
-            pick(d_pos_lo, d_neg_lo),
+        let numerator = TwoFloat {
+            hi: pick(n_pos, n_neg),
+            lo: pick(n_pos_lo, n_neg_lo),
+        };
+        let q = numerator.div(
+            TwoFloat {
+                hi: d,
+                lo: pick(d_pos_lo, d_neg_lo),
+            },
             V::splat(1.0) / d,
         );
         // x·tanh(softplus x) has the sign of x; copysign also keeps mish(−0) = −0.
@@ -85,41 +90,34 @@ impl Kernel for Mish {
     #[inline(always)]
     fn derivative<V: Vector>(&self, x: V) -> V {
         let (zero, one, two) = (V::splat(0.0), V::splat(1.0), V::splat(2.0));
-        let neg_abs = -x.abs();
-        let (v, v_lo) = exp_pair(neg_abs, zero, one);
-        let (vs, vs_lo) = exp_pair(neg_abs, zero, V::splat(SCALE));
-        let v_pair = (v, v_lo);
-        let one_plus_v = add_pair((one, zero), v_pair);
+        let neg_abs = TwoFloat::exact(-x.abs());
+        let v = exp_pair(neg_abs, one);
+        let vs = exp_pair(neg_abs, V::splat(SCALE));
+        let one_plus_v = TwoFloat::exact(one) + v;
         // x ≥ 0 (v = e^{−x}): (N·D + 4x·K) / D², N = 1 + 2v, D = N + 2v², K = v²·(1 + v).
         // 4x·K vanishes long before 4x overflows; the clamp keeps inf · 0 out.
-        let two_v = (v + v, v_lo + v_lo);
-        let n_pos = add_pair((one, zero), two_v);
-        let d_pos = add_pair(n_pos, mul_pair(two_v, v_pair));
-        let k_pos = mul_pair(mul_pair(v_pair, v_pair), one_plus_v);
-        let four_x_pos = x.min_keep_nan(V::splat(100.0)) * V::splat(4.0);
-        let num_pos = add_pair(mul_pair(n_pos, d_pos), mul_pair((four_x_pos, zero), k_pos));
+        let two_v = TwoFloat {
+            hi: v.hi + v.hi,
+            lo: v.lo + v.lo,
+        };
+        let n_pos = TwoFloat::exact(one) + two_v;
+        let d_pos = n_pos + two_v * v;
+        let k_pos = v * v * one_plus_v;
+        let four_x_pos = TwoFloat::exact(x.min_keep_nan(V::splat(100.0)) * V::splat(4.0));
+        let num_pos = n_pos * d_pos + four_x_pos * k_pos;
         // x < 0 (v = eˣ): v·((v + 2)·D + 4x·(1 + v)) / D², D = v·(v + 2) + 2; the leading factor
         // v is taken at scale 2³² (undone at the end) so a subnormal v loses nothing.
-        let v_plus_2 = add_pair(v_pair, (two, zero));
-        let d_neg = add_pair(mul_pair(v_pair, v_plus_2), (two, zero));
-        let four_x_neg = x.max_keep_nan(V::splat(FACTOR_FLOOR)) * V::splat(4.0);
-        let inner = add_pair(
-            mul_pair(v_plus_2, d_neg),
-            mul_pair((four_x_neg, zero), one_plus_v),
-        );
-        let num_neg = mul_pair((vs, vs_lo), inner);
+        let v_plus_2 = v + TwoFloat::exact(two);
+        let d_neg = v * v_plus_2 + TwoFloat::exact(two);
+        let four_x_neg = TwoFloat::exact(x.max_keep_nan(V::splat(FACTOR_FLOOR)) * V::splat(4.0));
+        let inner = v_plus_2 * d_neg + four_x_neg * one_plus_v;
+        let num_neg = vs * inner;
         // NaN fails `x >= 0` and takes the x < 0 side, which is NaN.
         let nonnegative = x.ge(zero);
-        let pick = |p: (V, V), n: (V, V)| {
-            (
-                V::select(nonnegative, p.0, n.0),
-                V::select(nonnegative, p.1, n.1),
-            )
-        };
-        let d = pick(d_pos, d_neg);
-        let (num, num_lo) = pick(num_pos, num_neg);
-        let (square, square_lo) = mul_pair(d, d);
-        let q = div_pair(num, num_lo, square, square_lo, V::splat(1.0) / square);
+        let d = TwoFloat::select(nonnegative, d_pos, d_neg);
+        let num = TwoFloat::select(nonnegative, num_pos, num_neg);
+        let square = d * d;
+        let q = num.div(square, V::splat(1.0) / square.hi);
         q * V::select(nonnegative, one, V::splat(1.0 / SCALE))
     }
 

@@ -9,14 +9,14 @@
 //!   c = x: (1 + u + x·u)/(1 + u)² for x ≥ 0 and u·(1 + u + x)/(1 + u)² for x < 0, numerators
 //!   and the square carried as pairs, one corrected division.
 //! - Fast tier ([`Fast`](crate::Fast)): the same quotients with their operands rounded, one plain
-//!   division each, eˣ one degree shorter; exhaustive max error: forward 3.394 ULP, derivative
-//!   3.299 (bound 4).
-//! - Measured max error (exhaustive, every backend): see the README's accuracy table; near the
-//!   derivative's zero at x ≈ −1.278 SPEC §4's absolute 2⁻²⁴ applies.
+//!   division each, eˣ one degree shorter.
+//! - Measured max error (exhaustive, every backend): forward 1.112 ULP, derivative 0.843; fast
+//!   tier forward 3.394, derivative 3.299 (bound 4). All 2³² inputs, `docs/accuracy-exhaustive.md`;
+//!   near the derivative's zero at x ≈ −1.278 SPEC §4's absolute 2⁻²⁴ applies.
 
 use crate::backend::Vector;
 use crate::kernel::Kernel;
-use crate::math::{sigmoid_plus_bell, times_logistic};
+use crate::math::{TwoFloat, sigmoid_plus_bell, times_logistic};
 
 crate::kernel_params! {
     /// Sigmoid-weighted linear unit (swish): `x·σ(x)`.
@@ -48,7 +48,7 @@ impl Kernel for Silu {
     fn forward<V: Vector>(&self, x: V) -> V {
         // Past x = 89, e^{−x} < 2⁻¹²⁸ and x/(1 + e^{−x}) rounds to x (this also gives silu(+inf)).
         // x·σ(x) has the sign of x; copysign also keeps silu(−0) = −0, which the quotient loses.
-        let y = times_logistic(x.max_keep_nan(V::splat(FACTOR_FLOOR)), x, None);
+        let y = times_logistic(x.max_keep_nan(V::splat(FACTOR_FLOOR)), x);
         V::select(x.gt(V::splat(89.0)), x, y).copysign(x)
     }
 
@@ -58,7 +58,7 @@ impl Kernel for Silu {
         let c = x
             .max_keep_nan(V::splat(FACTOR_FLOOR))
             .min_keep_nan(V::splat(-FACTOR_FLOOR));
-        sigmoid_plus_bell((c, V::splat(0.0)), x, V::splat(0.0))
+        sigmoid_plus_bell(TwoFloat::exact(c), TwoFloat::exact(x))
     }
 
     fn reference_forward(&self, x: f64) -> f64 {

@@ -4,7 +4,9 @@
 //!   Derivative: |x| > λ ? 1 : 0 (0 at ±λ). From the output (λ ≥ 0): y ≠ 0 ? 1 : 0.
 //! - Method: PyTorch's operations in PyTorch's order; bit-identical to it. The backward selects
 //!   `dy` or 0.
-//! - Measured max error: 0 (exact).
+//! - Measured max error (exhaustive, every backend): forward exact (bit-identical to PyTorch),
+//!   derivative 0, from the output 0 ULP, at λ = 0.5 (all 2³² inputs,
+//!   `docs/accuracy-exhaustive.md`).
 
 use crate::backend::Vector;
 use crate::kernel::{FromOutput, Kernel};

@@ -4,12 +4,13 @@
 //!   From the output: (1 − |y|)².
 //! - Method: the forward divides by the rounded 1 + |x| (two roundings, ≤ 1 ULP). For the
 //!   derivative 1 + |x| is an exact two-float sum, its square rounds once (FMA) and the quotient
-//!   is corrected by [`div_pair`].
-//! - Measured max error (exhaustive, every backend): see the README's accuracy table.
+//!   is corrected by [`TwoFloat::div`].
+//! - Measured max error (exhaustive, every backend): forward 1.499 ULP, derivative 0.500, from
+//!   the output 0.500 (all 2³² inputs, `docs/accuracy-exhaustive.md`).
 
 use crate::backend::Vector;
 use crate::kernel::{FromOutput, Kernel};
-use crate::math::{div_pair, keep_nan, two_sum};
+use crate::math::{TwoFloat, keep_nan};
 
 crate::kernel_params! {
     /// Softsign: `x / (1 + |x|)`.
@@ -40,21 +41,27 @@ impl Kernel for Softsign {
     #[inline(always)]
     fn derivative<V: Vector>(&self, x: V) -> V {
         // Beyond 1.8e19 the square would overflow; the result there is below 2⁻¹²⁶ anyway.
-        let (d, d_lo) = two_sum(V::splat(1.0), x.abs().min_keep_nan(V::splat(1.8e19)));
+        let TwoFloat { hi: d, lo: d_lo } = TwoFloat::two_sum(V::splat(1.0), x.abs().min_keep_nan(V::splat(1.8e19)));
         let square = d * d;
         let square_lo = d.mul_add(d, -square) + (d + d) * d_lo;
         // 1/(square + square_lo): the quotient s is its own reciprocal estimate.
         let s = V::splat(1.0) / square;
         keep_nan(
             x,
-            div_pair(V::splat(1.0), V::splat(0.0), square, square_lo, s),
+            TwoFloat::exact(V::splat(1.0)).div(
+                TwoFloat {
+                    hi: square,
+                    lo: square_lo,
+                },
+                s,
+            ),
         )
     }
     #[inline(always)]
     fn derivative_from_output<V: Vector>(&self, y: V) -> V {
         // (1 − |y|)² with 1 − |y| as an exact pair: the square rounds once.
         // |y| is clamped where the square overflows anyway (it keeps the pair finite).
-        let (c, c_lo) = two_sum(V::splat(1.0), -y.abs().min_keep_nan(V::splat(2e19)));
+        let TwoFloat { hi: c, lo: c_lo } = TwoFloat::two_sum(V::splat(1.0), -y.abs().min_keep_nan(V::splat(2e19)));
         c.mul_add(c, c * (c_lo + c_lo))
     }
 

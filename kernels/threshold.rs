@@ -4,7 +4,8 @@
 //!   required, as in PyTorch. No derivative from the output: `value` may equal outputs of the
 //!   identity side.
 //! - Method: one compare and select; bit-identical to PyTorch. The backward selects `dy` or 0.
-//! - Measured max error: 0 (exact).
+//! - Measured max error (exhaustive, every backend): forward exact (bit-identical to PyTorch),
+//!   derivative 0 ULP, at threshold = 0, value = 0 (all 2³² inputs, `docs/accuracy-exhaustive.md`).
 
 use crate::backend::Vector;
 use crate::kernel::Kernel;

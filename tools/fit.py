@@ -1,4 +1,4 @@
-"""Fits the polynomial coefficients used in src/math.rs and kernels/ (run: python3 tools/fit.py).
+"""Fits the polynomial coefficients used in src/math/ and kernels/ (run: python3 tools/fit.py).
 
 Least squares in relative error on Chebyshev nodes, iterated with Lawson-style reweighting
 toward minimax, in mpmath precision; prints f32 coefficients (highest degree first) and the
@@ -282,7 +282,7 @@ BELL_A_MAX = 9.0
 
 
 def tanh_bell_table(degree=6, stride=37):
-    """src/math.rs, `sech_squared` (tanh' and σ'): sech² a = c0 + t·P(t), t = a − centre, P of degree − 1, on
+    """src/math/tables.rs, `sech_squared` (tanh' and σ'): sech² a = c0 + t·P(t), t = a − centre, P of degree − 1, on
     the 32 intervals above (width ¼ up to a = 2, then 1/3.3), Gal centres (c0 = 1 at the origin).
     Prints the Rust tables, then the max error in ULP of the kernel's f32 evaluation on every
     `stride`-th f32 in [2⁻²⁴, BELL_A_MAX], per interval, against numpy's f64 1/cosh²."""
