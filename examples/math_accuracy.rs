@@ -10,7 +10,7 @@
 //! Runs the helpers on one lane (`f32`, the `Scalar` backend's vector type, which gives the bits
 //! of the fused backends; with FMA instructions where the CPU has them) against `f64` references
 //! over every `f32` of each helper's range, in ULPs as `actkern::accuracy::ulp_error` counts them
-//! (SPEC §4: below the normal range an error up to 2⁻¹²⁶ counts as 0). Prints one Markdown row
+//! (CONTRACT §4: below the normal range an error up to 2⁻¹²⁶ counts as 0). Prints one Markdown row
 //! per measurement; the documentation of `actkern::math` quotes them.
 
 use actkern::accuracy::ulp_error;

@@ -28,7 +28,6 @@ crate::kernel_params! {
     }
 }
 
-
 impl Celu {
     /// x/α as hi + lo (lo = 0 where the quotient is infinite or NaN).
     #[inline(always)]
@@ -49,19 +48,18 @@ impl Kernel for Celu {
         condition: "alpha > 0",
         holds: |k| k.alpha > 0.0,
     };
-    const FORMULA: &'static str =
-        "x > 0 ? x : alpha * (exp(x / alpha) - 1); f'(x) = x > 0 ? 1 : exp(x / alpha)";
-    const EXAMPLES: &'static [&'static str] = &[
-        "celu",
-        "celu(alpha=0.5)",
-        "celu(alpha=3)",
-        "celu(alpha=-1.5)",
-    ];
+    const FORMULA: &'static str = "x > 0 ? x : alpha * (exp(x / alpha) - 1); f'(x) = x > 0 ? 1 : exp(x / alpha)";
+    const EXAMPLES: &'static [&'static str] = &["celu", "celu(alpha=0.5)", "celu(alpha=3)", "celu(alpha=-1.5)"];
 
     #[inline(always)]
     fn forward<V: Vector>(&self, x: V) -> V {
         // celu has the sign of x for either sign of α; copysign keeps celu(−0) = −0 (as PyTorch).
-        V::select(x.gt(V::splat(0.0)), x, V::splat(self.alpha) * expm1_pair(self.scaled(x))).copysign(x)
+        V::select(
+            x.gt(V::splat(0.0)),
+            x,
+            V::splat(self.alpha) * expm1_pair(self.scaled(x)),
+        )
+        .copysign(x)
     }
     #[inline(always)]
     fn derivative<V: Vector>(&self, x: V) -> V {
@@ -76,10 +74,7 @@ impl Kernel for Celu {
     #[inline(always)]
     fn derivative_from_output<V: Vector>(&self, y: V) -> V {
         let alpha = V::splat(self.alpha);
-        keep_nan(
-            y,
-            V::select(y.gt(V::splat(0.0)), V::splat(1.0), (y + alpha) / alpha),
-        )
+        keep_nan(y, V::select(y.gt(V::splat(0.0)), V::splat(1.0), (y + alpha) / alpha))
     }
 
     fn reference_forward(&self, x: f64) -> f64 {

@@ -35,8 +35,7 @@ impl Kernel for Elu {
         condition: "alpha > 0",
         holds: |k| k.alpha > 0.0,
     };
-    const FORMULA: &'static str =
-        "x > 0 ? x : alpha * (exp(x) - 1); f'(x) = x > 0 ? 1 : alpha * exp(x)";
+    const FORMULA: &'static str = "x > 0 ? x : alpha * (exp(x) - 1); f'(x) = x > 0 ? 1 : alpha * exp(x)";
     const EXAMPLES: &'static [&'static str] = &[
         "elu",
         "elu(alpha=0.5)",
@@ -52,15 +51,11 @@ impl Kernel for Elu {
     }
     #[inline(always)]
     fn derivative<V: Vector>(&self, x: V) -> V {
-        V::select(
-            x.gt(V::splat(0.0)),
-            V::splat(1.0),
-            exp_times_v(x, V::splat(self.alpha)),
-        )
+        V::select(x.gt(V::splat(0.0)), V::splat(1.0), exp_times_v(x, V::splat(self.alpha)))
     }
     #[inline(always)]
     fn backward<V: Vector>(&self, x: V, dy: V) -> V {
-        // α = 0 makes x ≤ 0 a flat linear piece: select 0 exactly (dy = inf gives 0, SPEC §3).
+        // α = 0 makes x ≤ 0 a flat linear piece: select 0 exactly (dy = inf gives 0, CONTRACT §3).
         if self.alpha == 0.0 {
             return pass(x.gt(V::splat(0.0)), x, dy);
         }
@@ -75,10 +70,7 @@ impl Kernel for Elu {
     }
     #[inline(always)]
     fn backward_from_output<V: Vector>(&self, y: V, dy: V) -> V {
-        keep_nan(
-            y,
-            V::select(y.gt(V::splat(0.0)), dy, dy * (y + V::splat(self.alpha))),
-        )
+        keep_nan(y, V::select(y.gt(V::splat(0.0)), dy, dy * (y + V::splat(self.alpha))))
     }
 
     fn reference_forward(&self, x: f64) -> f64 {

@@ -20,7 +20,7 @@
 //! - Measured max error (exhaustive, every backend): forward 1.555 ULP, derivative 1.668; tanh
 //!   form 1.161 and 1.492. Fast tier: forward 3.180, derivative 3.471; tanh form 3.448 and 3.618
 //!   (bound 4). All 2³² inputs, `docs/accuracy-exhaustive.md`; near the derivative's zero at
-//!   x ≈ −0.752 SPEC §4's absolute 2⁻²⁴ applies.
+//!   x ≈ −0.752 CONTRACT §4's absolute 2⁻²⁴ applies.
 #![allow(clippy::excessive_precision)]
 
 use crate::backend::Vector;
@@ -61,11 +61,13 @@ const DEGREE: usize = 6;
 const SLOPE: f32 = 0.6875;
 const OFFSET: f32 = 4.921875;
 /// Interval centres.
+#[rustfmt::skip] // one row per line: the tables are printed by tools/fit.py
 const CENTRE: [f32; 16] = [0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.4772725105285645, 5.931818008422852, 7.386363506317139, 8.840909004211426, 10.295454978942871, 11.75, 13.204545021057129, 14.659090995788574];
 /// G(a) = Q(a)·e^{a²/2} = c₀ + t·P(t) on each interval, t = a − centre (exact: a is within a
 /// factor of two of the centre, or the centre is 0): P's coefficients, highest first.
 /// `python3 tools/fit.py gelu` prints these tables and the error of each interval's f32
 /// evaluation.
+#[rustfmt::skip] // one row per line: the tables are printed by tools/fit.py
 const G_P: [[f32; 16]; DEGREE] = [
     [0.0076053147204220295, 0.0031048650853335857, 0.0010223647113889456, 0.0003709021839313209, 0.00014670311065856367, 6.265448610065505e-05, 2.864252746803686e-05, 1.3907268112234306e-05, 4.0193749555328395e-06, 8.145607921505871e-07, 2.1490573942628544e-07, 6.892359749599564e-08, 2.564590495524044e-08, 1.0716513010322615e-08, 4.912841689019842e-09, 2.6518007789633202e-09],
     [-0.025678636506199837, -0.008813469670712948, -0.003200110048055649, -0.0012775860959663987, -0.0005545305320993066, -0.0002590311341919005, -0.00012904727191198617, -6.802681309636682e-05, -2.2899272153154016e-05, -5.648957085213624e-06, -1.7691905895844684e-06, -6.595617492166639e-07, -2.8040216193403467e-07, -1.319934028742864e-07, -6.737404589785001e-08, -3.652641922258226e-08],
@@ -75,7 +77,9 @@ const G_P: [[f32; 16]; DEGREE] = [
     [-0.3989422619342804, -0.22413289546966553, -0.137364000082016, -0.09027127921581268, -0.06273827701807022, -0.04561395198106766, -0.03440043702721596, -0.0267342422157526, -0.017483312636613846, -0.010486689396202564, -0.006942907813936472, -0.004919684492051601, -0.0036619286984205246, -0.0028289544861763716, -0.0022497561294585466, -0.0018311705207452178],
 ];
 /// c₀ as a pair.
+#[rustfmt::skip] // one row per line: the tables are printed by tools/fit.py
 const G_C0: [f32; 16] = [0.5, 0.3496188223361969, 0.2615782916545868, 0.20578067004680634, 0.16810199618339539, 0.14133132994174957, 0.12151394784450531, 0.10634515434503555, 0.08519896119832993, 0.06548676639795303, 0.053070686757564545, 0.04456811025738716, 0.03839367628097534, 0.03371177241206169, 0.030042119324207306, 0.02708975039422512];
+#[rustfmt::skip] // one row per line: the tables are printed by tools/fit.py
 const G_C0_LO: [f32; 16] = [-1.111088221428247e-09, 1.2526375492427633e-08, 2.1054030741041174e-10, -3.0694087271854187e-09, 5.039774819692866e-09, 1.4387553370909245e-09, 5.110568634947299e-10, -7.113297173511057e-10, 2.6025055444023337e-09, 2.1598223209906564e-09, -1.4622212329840067e-09, -1.2780093650022195e-09, -1.352805978349636e-09, 2.352305850106262e-12, 5.455745855087457e-10, -4.251692886647618e-10];
 /// Past a = 15, x·Q(x) is below 2⁻¹⁶⁰ and 1 − Q rounds to 1: a is clamped there.
 const A_MAX: f32 = 15.0;
@@ -143,9 +147,7 @@ impl Gelu {
     /// a = 2√(2/π)(x + 0.044715x³) as a pair, with x clamped to ±20, and x² as a pair.
     #[inline(always)]
     fn tanh_argument<V: Vector>(x: V) -> (TwoFloat<V>, TwoFloat<V>) {
-        let xc = x
-            .max_keep_nan(V::splat(-TANH_X_MAX))
-            .min_keep_nan(V::splat(TANH_X_MAX));
+        let xc = x.max_keep_nan(V::splat(-TANH_X_MAX)).min_keep_nan(V::splat(TANH_X_MAX));
         let square = TwoFloat {
             hi: xc * xc,
             lo: xc.mul_add(xc, -(xc * xc)),
@@ -160,7 +162,8 @@ impl Gelu {
 impl Kernel for Gelu {
     const FAST_TIER: bool = true;
     const NAME: &'static str = "gelu";
-    const FORMULA: &'static str = "x * Phi(x) (approximate=tanh: 0.5x(1 + tanh(sqrt(2/pi)(x + 0.044715x^3)))); f'(x) = Phi(x) + x * phi(x)";
+    const FORMULA: &'static str =
+        "x * Phi(x) (approximate=tanh: 0.5x(1 + tanh(sqrt(2/pi)(x + 0.044715x^3)))); f'(x) = Phi(x) + x * phi(x)";
     const EXAMPLES: &'static [&'static str] = &["gelu", "gelu(approximate=tanh)"];
     const DERIVATIVE_ZERO: Option<f32> = Some(-0.751_8);
 
@@ -201,7 +204,7 @@ impl Kernel for Gelu {
                 // summed exactly (the two cross near a = 0.75, the derivative's zero).
                 let Tail { a, g, q, n } = Self::tail(x);
                 if V::FAST {
-                    // G − a/√(2π) rounded once; near its zero SPEC §4's absolute allowance holds.
+                    // G − a/√(2π) rounded once; near its zero CONTRACT §4's absolute allowance holds.
                     let h = a.mul_add(V::splat(-INV_SQRT_2PI_HI), g.hi);
                     let at_minus_a = h.mul_add(q.hi, h).ldexp(n);
                     return V::select(x.ge(V::splat(0.0)), V::splat(1.0) - at_minus_a, at_minus_a);
@@ -220,9 +223,7 @@ impl Kernel for Gelu {
                 let (a, square) = Self::tanh_argument(x);
                 // c = x·a' with a' = K1 + 3·K2·x², as a pair.
                 let slope = TwoFloat::splat(K1_HI, K1_LO) + TwoFloat::splat(3.0 * K2_HI, 3.0 * K2_LO) * square;
-                let xc = x
-                    .max_keep_nan(V::splat(-TANH_X_MAX))
-                    .min_keep_nan(V::splat(TANH_X_MAX));
+                let xc = x.max_keep_nan(V::splat(-TANH_X_MAX)).min_keep_nan(V::splat(TANH_X_MAX));
                 sigmoid_plus_bell(TwoFloat::exact(xc) * slope, a)
             }
         }

@@ -26,7 +26,6 @@ crate::kernel_params! {
     }
 }
 
-
 impl Hardshrink {
     /// The band −λ ≤ x ≤ λ that maps to 0.
     #[inline(always)]

@@ -52,34 +52,21 @@ impl Kernel for Hardsigmoid {
     }
     #[inline(always)]
     fn derivative<V: Vector>(&self, x: V) -> V {
-        keep_nan(
-            x,
-            V::select(Self::inside(x), V::splat(ONE_SIXTH), V::splat(0.0)),
-        )
+        keep_nan(x, V::select(Self::inside(x), V::splat(ONE_SIXTH), V::splat(0.0)))
     }
     #[inline(always)]
     fn backward<V: Vector>(&self, x: V, dy: V) -> V {
-        keep_nan(
-            x,
-            V::select(Self::inside(x), dy * V::splat(ONE_SIXTH), V::splat(0.0)),
-        )
+        keep_nan(x, V::select(Self::inside(x), dy * V::splat(ONE_SIXTH), V::splat(0.0)))
     }
     #[inline(always)]
     fn derivative_from_output<V: Vector>(&self, y: V) -> V {
-        keep_nan(
-            y,
-            V::select(Self::output_inside(y), V::splat(ONE_SIXTH), V::splat(0.0)),
-        )
+        keep_nan(y, V::select(Self::output_inside(y), V::splat(ONE_SIXTH), V::splat(0.0)))
     }
     #[inline(always)]
     fn backward_from_output<V: Vector>(&self, y: V, dy: V) -> V {
         keep_nan(
             y,
-            V::select(
-                Self::output_inside(y),
-                dy * V::splat(ONE_SIXTH),
-                V::splat(0.0),
-            ),
+            V::select(Self::output_inside(y), dy * V::splat(ONE_SIXTH), V::splat(0.0)),
         )
     }
 

@@ -1,12 +1,12 @@
 //! # hardswish
 //!
 //! - Forward: x · min(max(x + 3, 0), 6) / 6, evaluated as (x·c)/6 like PyTorch, so it is
-//!   bit-identical to it — except hardswish(−inf) = −0 where PyTorch's −inf·0 gives NaN (SPEC §3).
+//!   bit-identical to it — except hardswish(−inf) = −0 where PyTorch's −inf·0 gives NaN (CONTRACT §3).
 //! - Derivative: x ≤ −3 ? 0 : x < 3 ? x/3 + 1/2 : 1 (0 at −3, 1/2 at 0, 1 at 3). Not the seed's
 //!   x/6 + 1/2, which is the hardsigmoid slope. No derivative from the output: y does not
 //!   determine x on (−3, 0).
 //! - Measured max error (exhaustive, every backend): forward exact (bit-identical to PyTorch),
-//!   derivative 0.500 ULP (all 2³² inputs, `docs/accuracy-exhaustive.md`; SPEC §4 allows 2⁻²⁴
+//!   derivative 0.500 ULP (all 2³² inputs, `docs/accuracy-exhaustive.md`; CONTRACT §4 allows 2⁻²⁴
 //!   absolute near its zero at x = −1.5).
 #![allow(clippy::excessive_precision)]
 
@@ -42,8 +42,7 @@ const THIRD_LO: f32 = (1.0 / 3.0 - THIRD_HI as f64) as f32;
 
 impl Kernel for Hardswish {
     const NAME: &'static str = "hardswish";
-    const FORMULA: &'static str =
-        "x * min(max(x + 3, 0), 6) / 6; f'(x) = x <= -3 ? 0 : x < 3 ? x/3 + 1/2 : 1";
+    const FORMULA: &'static str = "x * min(max(x + 3, 0), 6) / 6; f'(x) = x <= -3 ? 0 : x < 3 ? x/3 + 1/2 : 1";
     const EXAMPLES: &'static [&'static str] = &["hardswish"];
     const DERIVATIVE_ZERO: Option<f32> = Some(-1.5);
 
@@ -53,11 +52,7 @@ impl Kernel for Hardswish {
             .max_keep_nan(V::splat(0.0))
             .min_keep_nan(V::splat(6.0));
         // x ≤ −3 gives x·0/6 = −0 in PyTorch; selecting −0 also covers x = −inf.
-        V::select(
-            x.le(V::splat(-3.0)),
-            V::splat(-0.0),
-            (x * c) / V::splat(6.0),
-        )
+        V::select(x.le(V::splat(-3.0)), V::splat(-0.0), (x * c) / V::splat(6.0))
     }
     #[inline(always)]
     fn derivative<V: Vector>(&self, x: V) -> V {

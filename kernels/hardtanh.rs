@@ -51,8 +51,7 @@ impl Hardtanh {
 impl Kernel for Hardtanh {
     const NAME: &'static str = "hardtanh";
     const FROM_OUTPUT: FromOutput<Self> = FromOutput::Always;
-    const FORMULA: &'static str =
-        "min(max(x, min_val), max_val); f'(x) = min_val < x < max_val ? 1 : 0";
+    const FORMULA: &'static str = "min(max(x, min_val), max_val); f'(x) = min_val < x < max_val ? 1 : 0";
     const EXAMPLES: &'static [&'static str] = &[
         "hardtanh",
         "hardtanh(min_val=-2, max_val=2)",
@@ -96,10 +95,6 @@ impl Kernel for Hardtanh {
         ))
     }
     fn pytorch_forward(&self, x: f32) -> Option<f32> {
-        Some(crate::reference::pytorch::hardtanh(
-            x,
-            self.min_val,
-            self.max_val,
-        ))
+        Some(crate::reference::pytorch::hardtanh(x, self.min_val, self.max_val))
     }
 }

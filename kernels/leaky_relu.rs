@@ -33,8 +33,7 @@ impl Kernel for LeakyRelu {
         condition: "negative_slope > 0",
         holds: |k| k.negative_slope > 0.0,
     };
-    const FORMULA: &'static str =
-        "x > 0 ? x : negative_slope * x; f'(x) = x > 0 ? 1 : negative_slope";
+    const FORMULA: &'static str = "x > 0 ? x : negative_slope * x; f'(x) = x > 0 ? 1 : negative_slope";
     const EXAMPLES: &'static [&'static str] = &[
         "leaky_relu",
         "leaky_relu(negative_slope=0.2)",
@@ -51,20 +50,19 @@ impl Kernel for LeakyRelu {
     fn derivative<V: Vector>(&self, x: V) -> V {
         keep_nan(
             x,
-            V::select(
-                x.gt(V::splat(0.0)),
-                V::splat(1.0),
-                V::splat(self.negative_slope),
-            ),
+            V::select(x.gt(V::splat(0.0)), V::splat(1.0), V::splat(self.negative_slope)),
         )
     }
     #[inline(always)]
     fn backward<V: Vector>(&self, x: V, dy: V) -> V {
-        // A zero slope is a flat linear piece: select 0 exactly (dy = inf gives 0, SPEC §3).
+        // A zero slope is a flat linear piece: select 0 exactly (dy = inf gives 0, CONTRACT §3).
         if self.negative_slope == 0.0 {
             return pass(x.gt(V::splat(0.0)), x, dy);
         }
-        keep_nan(x, V::select(x.gt(V::splat(0.0)), dy, dy * V::splat(self.negative_slope)))
+        keep_nan(
+            x,
+            V::select(x.gt(V::splat(0.0)), dy, dy * V::splat(self.negative_slope)),
+        )
     }
     #[inline(always)]
     fn derivative_from_output<V: Vector>(&self, y: V) -> V {
@@ -82,14 +80,10 @@ impl Kernel for LeakyRelu {
         crate::reference::leaky_relu_derivative(x, self.negative_slope.into())
     }
     fn reference_derivative_from_output(&self, y: f64) -> Option<f64> {
-        self.has_derivative_from_output().then(|| {
-            crate::reference::leaky_relu_derivative_from_output(y, self.negative_slope.into())
-        })
+        self.has_derivative_from_output()
+            .then(|| crate::reference::leaky_relu_derivative_from_output(y, self.negative_slope.into()))
     }
     fn pytorch_forward(&self, x: f32) -> Option<f32> {
-        Some(crate::reference::pytorch::leaky_relu(
-            x,
-            self.negative_slope,
-        ))
+        Some(crate::reference::pytorch::leaky_relu(x, self.negative_slope))
     }
 }

@@ -9,7 +9,7 @@
 //!   v is applied inside the exponential (as x·v(v + 2) and v·(…)), so results stay accurate
 //!   where v alone is subnormal.
 //! - Measured max error (exhaustive, every backend): forward 0.953 ULP, derivative 0.652 (all
-//!   2³² inputs, `docs/accuracy-exhaustive.md`); near the derivative's zero at x ≈ −1.19 SPEC §4's
+//!   2³² inputs, `docs/accuracy-exhaustive.md`); near the derivative's zero at x ≈ −1.19 CONTRACT §4's
 //!   absolute 2⁻²⁴ applies.
 
 use crate::backend::Vector;
@@ -35,8 +35,7 @@ const SCALE: f32 = 4_294_967_296.0;
 
 impl Kernel for Mish {
     const NAME: &'static str = "mish";
-    const FORMULA: &'static str =
-        "x * tanh(softplus(x)); f'(x) = tanh(sp) + x * sigmoid(x) * (1 - tanh(sp)^2)";
+    const FORMULA: &'static str = "x * tanh(softplus(x)); f'(x) = tanh(sp) + x * sigmoid(x) * (1 - tanh(sp)^2)";
     const EXAMPLES: &'static [&'static str] = &["mish"];
     const DERIVATIVE_ZERO: Option<f32> = Some(-1.192_4);
 
@@ -53,7 +52,10 @@ impl Kernel for Mish {
         let b_lo = b_lo + (v_lo + v_lo);
         let vv2 = (v + v) * v;
         let vv2_lo = (v + v).mul_add(v, -vv2);
-        let TwoFloat { hi: d_pos, lo: d_pos_lo } = TwoFloat::two_sum(b, vv2);
+        let TwoFloat {
+            hi: d_pos,
+            lo: d_pos_lo,
+        } = TwoFloat::two_sum(b, vv2);
         let d_pos_lo = d_pos_lo + (b_lo + vv2_lo);
         let n_pos = x * b;
         let n_pos_lo = x.mul_add(b, -n_pos) + x * b_lo;
@@ -63,7 +65,10 @@ impl Kernel for Mish {
         let ps = vs * a;
         let ps_lo = vs.mul_add(a, -ps) + (vs * a_lo + vs_lo * a);
         let p = ps * V::splat(1.0 / SCALE);
-        let TwoFloat { hi: d_neg, lo: d_neg_lo } = TwoFloat::two_sum(p, two);
+        let TwoFloat {
+            hi: d_neg,
+            lo: d_neg_lo,
+        } = TwoFloat::two_sum(p, two);
         let d_neg_lo = d_neg_lo + ps_lo * V::splat(1.0 / SCALE);
         let xc = x.max_keep_nan(V::splat(FACTOR_FLOOR));
         let n_neg = xc * ps;

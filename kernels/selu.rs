@@ -37,7 +37,8 @@ const LAMBDA_ALPHA_LO: f32 = (1.758_099_340_847_376_859_f64 - LAMBDA_ALPHA_HI as
 impl Kernel for Selu {
     const NAME: &'static str = "selu";
     const FROM_OUTPUT: FromOutput<Self> = FromOutput::Always;
-    const FORMULA: &'static str = "lambda * (x > 0 ? x : alpha * (exp(x) - 1)); f'(x) = x > 0 ? lambda : lambda * alpha * exp(x)";
+    const FORMULA: &'static str =
+        "lambda * (x > 0 ? x : alpha * (exp(x) - 1)); f'(x) = x > 0 ? lambda : lambda * alpha * exp(x)";
     const EXAMPLES: &'static [&'static str] = &["selu"];
 
     #[inline(always)]
@@ -45,7 +46,11 @@ impl Kernel for Selu {
         // λα · (eˣ − 1) with λα = hi + lo: the product rounds once.
         let e = expm1(x);
         let negative_side = V::splat(LAMBDA_ALPHA_HI).mul_add(e, V::splat(LAMBDA_ALPHA_LO) * e);
-        V::select(x.gt(V::splat(0.0)), x.mul_add(V::splat(LAMBDA), finite_or_zero(x, x * V::splat(LAMBDA_LO))), negative_side)
+        V::select(
+            x.gt(V::splat(0.0)),
+            x.mul_add(V::splat(LAMBDA), finite_or_zero(x, x * V::splat(LAMBDA_LO))),
+            negative_side,
+        )
     }
     #[inline(always)]
     fn derivative<V: Vector>(&self, x: V) -> V {
@@ -68,10 +73,7 @@ impl Kernel for Selu {
     #[inline(always)]
     fn derivative_from_output<V: Vector>(&self, y: V) -> V {
         let negative_side = (y + V::splat(LAMBDA_ALPHA_HI)) + V::splat(LAMBDA_ALPHA_LO);
-        keep_nan(
-            y,
-            V::select(y.gt(V::splat(0.0)), V::splat(LAMBDA), negative_side),
-        )
+        keep_nan(y, V::select(y.gt(V::splat(0.0)), V::splat(LAMBDA), negative_side))
     }
 
     fn reference_forward(&self, x: f64) -> f64 {

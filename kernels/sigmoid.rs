@@ -48,12 +48,15 @@ impl Kernel for Sigmoid {
         sech_squared(x * V::splat(0.5), 0.25)
     }
 
-
     #[inline(always)]
     fn derivative_from_output<V: Vector>(&self, y: V) -> V {
         // y − y², rounded once (y·(1 − y) would round 1 − y first for y < 1/2).
         // At y = ±inf the limit is −inf (y − y² would be inf − inf).
-        V::select(y.abs().eq(V::splat(f32::INFINITY)), V::splat(f32::NEG_INFINITY), (-y).mul_add(y, y))
+        V::select(
+            y.abs().eq(V::splat(f32::INFINITY)),
+            V::splat(f32::NEG_INFINITY),
+            (-y).mul_add(y, y),
+        )
     }
 
     fn reference_forward(&self, x: f64) -> f64 {

@@ -12,7 +12,7 @@
 //!   division each, eˣ one degree shorter.
 //! - Measured max error (exhaustive, every backend): forward 1.112 ULP, derivative 0.843; fast
 //!   tier forward 3.394, derivative 3.299 (bound 4). All 2³² inputs, `docs/accuracy-exhaustive.md`;
-//!   near the derivative's zero at x ≈ −1.278 SPEC §4's absolute 2⁻²⁴ applies.
+//!   near the derivative's zero at x ≈ −1.278 CONTRACT §4's absolute 2⁻²⁴ applies.
 
 use crate::backend::Vector;
 use crate::kernel::Kernel;

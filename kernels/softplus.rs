@@ -36,7 +36,6 @@ crate::kernel_params! {
 /// e^{−17.4} < 2⁻²⁵: above this threshold 1 − e^{−βy} rounds to 1 wherever y = x.
 const FROM_OUTPUT_MIN_THRESHOLD: f32 = 17.4;
 
-
 impl Softplus {
     /// β·x as hi + lo exactly (lo is 0 for β = 1, and for infinite products).
     #[inline(always)]
@@ -61,7 +60,8 @@ impl Kernel for Softplus {
         condition: "threshold >= 17.4",
         holds: |k| k.threshold >= FROM_OUTPUT_MIN_THRESHOLD,
     };
-    const FORMULA: &'static str = "beta*x > threshold ? x : log1p(exp(beta*x)) / beta; f'(x) = beta*x > threshold ? 1 : sigmoid(beta*x)";
+    const FORMULA: &'static str =
+        "beta*x > threshold ? x : log1p(exp(beta*x)) / beta; f'(x) = beta*x > threshold ? 1 : sigmoid(beta*x)";
     const EXAMPLES: &'static [&'static str] = &[
         "softplus",
         "softplus(beta=2, threshold=10)",
@@ -91,11 +91,7 @@ impl Kernel for Softplus {
         let y = self.scaled(x);
         keep_nan(
             x,
-            V::select(
-                y.hi.gt(V::splat(self.threshold)),
-                V::splat(1.0),
-                logistic_pair(y),
-            ),
+            V::select(y.hi.gt(V::splat(self.threshold)), V::splat(1.0), logistic_pair(y)),
         )
     }
     #[inline(always)]

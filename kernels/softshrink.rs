@@ -27,7 +27,6 @@ crate::kernel_params! {
     }
 }
 
-
 impl Softshrink {
     #[inline(always)]
     fn outside<V: Vector>(&self, x: V) -> V::Mask {
@@ -38,10 +37,8 @@ impl Softshrink {
 impl Kernel for Softshrink {
     const NAME: &'static str = "softshrink";
     const FROM_OUTPUT: FromOutput<Self> = FromOutput::Always;
-    const FORMULA: &'static str =
-        "x > lambd ? x - lambd : x < -lambd ? x + lambd : 0; f'(x) = |x| > lambd ? 1 : 0";
-    const EXAMPLES: &'static [&'static str] =
-        &["softshrink", "softshrink(lambd=1.5)", "softshrink(lambd=0)"];
+    const FORMULA: &'static str = "x > lambd ? x - lambd : x < -lambd ? x + lambd : 0; f'(x) = |x| > lambd ? 1 : 0";
+    const EXAMPLES: &'static [&'static str] = &["softshrink", "softshrink(lambd=1.5)", "softshrink(lambd=0)"];
 
     #[inline(always)]
     fn forward<V: Vector>(&self, x: V) -> V {

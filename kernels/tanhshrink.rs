@@ -1,6 +1,6 @@
 //! # tanhshrink
 //!
-//! - Forward: x − tanh x. Derivative: tanh²x. No derivative from the output (SPEC §2.3).
+//! - Forward: x − tanh x. Derivative: tanh²x. No derivative from the output (CONTRACT §2.3).
 //! - Method: x − tanh x cancels near 0 (PyTorch loses all bits there), so for |x| < 1 it is
 //!   x³·h(x²) with h a degree-8 fit of (x − tanh x)/x³ (tools/fit.py) and x³ = x·x² with x² as an
 //!   exact pair. For |x| ≥ 1, x − tanh x = (|x| − 1) + 2u/(1 + u) with u = e^{−2|x|}: two
@@ -74,13 +74,12 @@ impl Kernel for Tanhshrink {
         let cube = x * z;
         let cube_lo = x.mul_add(z, -cube) + x * z_lo;
         let h_tail = z.mul_add(poly(z, &SHRINK_P[..8]), V::splat(THIRD_LO));
-        let small = cube.mul_add(
-            V::splat(THIRD_HI),
-            cube.mul_add(h_tail, cube_lo * V::splat(THIRD_HI)),
-        );
+        let small = cube.mul_add(V::splat(THIRD_HI), cube.mul_add(h_tail, cube_lo * V::splat(THIRD_HI)));
         let a = x.abs();
-        let TwoFloat { hi: u, lo: u_lo } =
-            exp_pair(TwoFloat::exact(a.min_keep_nan(V::splat(SATURATION)) * V::splat(-2.0)), one);
+        let TwoFloat { hi: u, lo: u_lo } = exp_pair(
+            TwoFloat::exact(a.min_keep_nan(V::splat(SATURATION)) * V::splat(-2.0)),
+            one,
+        );
         let d = one + u;
         let d_lo = ((one - d) + u) + u_lo;
         // 1/d ≈ 2 − d within (d − 1)² ≤ 2 % for d ∈ [1, 1.14].

@@ -57,10 +57,6 @@ impl Kernel for Threshold {
         crate::reference::threshold_derivative(x, self.threshold.into())
     }
     fn pytorch_forward(&self, x: f32) -> Option<f32> {
-        Some(crate::reference::pytorch::threshold(
-            x,
-            self.threshold,
-            self.value,
-        ))
+        Some(crate::reference::pytorch::threshold(x, self.threshold, self.value))
     }
 }

@@ -1,4 +1,4 @@
-//! Measuring kernels against [`crate::reference`] in ULPs, with SPEC §4's rules: shared by the
+//! Measuring kernels against [`crate::reference`] in ULPs, with CONTRACT §4's rules: shared by the
 //! test-suite and the exhaustive sweep (`cargo run --release --example accuracy`).
 //!
 //! ```
@@ -42,7 +42,7 @@ impl Function {
     }
 }
 
-/// Error of `got` against the exact value `want`, in ULPs of f32 at `want` (SPEC §4).
+/// Error of `got` against the exact value `want`, in ULPs of f32 at `want` (CONTRACT §4).
 ///
 /// - NaN must meet NaN, ±inf must meet the same infinity; otherwise the error is infinite.
 /// - Where `want` is below the smallest normal (2⁻¹²⁶), any `got` within 2⁻¹²⁶ of it counts as
@@ -80,7 +80,7 @@ pub fn ulp_error(got: f32, want: f64) -> f64 {
 }
 
 /// The bound for one function of `act` in `tier`, in ULPs; 0 means bit-identical to PyTorch
-/// (the piecewise-linear forwards) or exact. SPEC §4's 2 ULP in the accurate tier; 4 ULP in the
+/// (the piecewise-linear forwards) or exact. CONTRACT §4's 2 ULP in the accurate tier; 4 ULP in the
 /// fast tier for the activations that have one ([`Tier::Fast`]), the accurate bound for the
 /// others (they run the accurate kernel).
 pub fn bound(act: &Activation, function: Function, tier: Tier) -> f64 {
@@ -91,7 +91,7 @@ pub fn bound(act: &Activation, function: Function, tier: Tier) -> f64 {
     }
 }
 
-/// The bound for a fused backward, `dy · f'(x)`, in ULPs: SPEC §4's 3 in the accurate tier,
+/// The bound for a fused backward, `dy · f'(x)`, in ULPs: CONTRACT §4's 3 in the accurate tier,
 /// 5 in the fast tier for the activations that have one.
 pub fn backward_bound(act: &Activation, tier: Tier) -> f64 {
     if tier == Tier::Fast && act.info().fast_tier {
@@ -101,7 +101,7 @@ pub fn backward_bound(act: &Activation, tier: Tier) -> f64 {
     }
 }
 
-/// The absolute error SPEC §4 accepts near a zero of the derivative (times |dy| for the
+/// The absolute error CONTRACT §4 accepts near a zero of the derivative (times |dy| for the
 /// backward), instead of a relative one: 2⁻²⁴, doubled in the fast tier as its ULP bound is.
 pub fn near_zero_allowance(tier: Tier) -> f64 {
     match tier {
@@ -110,7 +110,7 @@ pub fn near_zero_allowance(tier: Tier) -> f64 {
     }
 }
 
-/// Whether SPEC §4 requires the forward to be bit-identical to PyTorch's.
+/// Whether CONTRACT §4 requires the forward to be bit-identical to PyTorch's.
 pub fn is_piecewise_linear(act: &Activation) -> bool {
     struct Pl;
     impl KernelVisitor<bool> for Pl {
@@ -125,7 +125,7 @@ pub fn is_piecewise_linear(act: &Activation) -> bool {
 /// result for the piecewise-linear forwards; `None` where the function does not exist (a
 /// derivative from the output the activation does not support).
 fn expected_of<K: Kernel>(k: &K, function: Function, x: f32) -> Option<f64> {
-    // SPEC §3: NaN in, NaN out, for every function.
+    // CONTRACT §3: NaN in, NaN out, for every function.
     if x.is_nan() {
         return match function {
             Function::DerivativeFromOutput if !k.has_derivative_from_output() => None,
@@ -142,7 +142,7 @@ fn expected_of<K: Kernel>(k: &K, function: Function, x: f32) -> Option<f64> {
     }
 }
 
-/// Error with every SPEC §4 allowance: bit identity for piecewise-linear forwards (any
+/// Error with every CONTRACT §4 allowance: bit identity for piecewise-linear forwards (any
 /// difference is infinite), the absolute 2⁻²⁴ allowance near a zero of the derivative.
 fn error_of<K: Kernel>(k: &K, function: Function, x: f32, got: f32, tier: Tier) -> (f64, f64) {
     let Some(want) = expected_of(k, function, x) else {
@@ -154,7 +154,7 @@ fn error_of<K: Kernel>(k: &K, function: Function, x: f32, got: f32, tier: Tier) 
     )
 }
 
-/// How far from a zero of the derivative SPEC §4's absolute allowance reaches ("near a zero
+/// How far from a zero of the derivative CONTRACT §4's absolute allowance reaches ("near a zero
 /// crossing"): the derivatives that cross zero have |f'| < 0.16 within it.
 pub const ZERO_WINDOW: f32 = 0.25;
 
@@ -162,7 +162,7 @@ fn near_zero_of<K: Kernel>(x: f32) -> bool {
     K::DERIVATIVE_ZERO.is_some_and(|zero| (x - zero).abs() <= ZERO_WINDOW)
 }
 
-/// Whether `x` is near a zero of `act`'s derivative, where SPEC §4 accepts an absolute error
+/// Whether `x` is near a zero of `act`'s derivative, where CONTRACT §4 accepts an absolute error
 /// ([`near_zero_allowance`], times |dy| for the backward) instead of a relative one.
 pub fn near_derivative_zero(act: &Activation, x: f32) -> bool {
     act.info()
@@ -193,7 +193,7 @@ pub fn expected(act: &Activation, function: Function, input: f32) -> Option<f64>
     act.visit(Expect(function, input))
 }
 
-/// Error of `got = function(input)` in ULPs with every SPEC §4 allowance applied: bit identity
+/// Error of `got = function(input)` in ULPs with every CONTRACT §4 allowance applied: bit identity
 /// for piecewise-linear forwards (any difference is infinite), and the absolute allowance near
 /// a zero of the derivative ([`near_zero_allowance`] of `tier`) where the activation has one.
 pub fn error(act: &Activation, function: Function, input: f32, got: f32, tier: Tier) -> f64 {

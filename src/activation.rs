@@ -17,7 +17,7 @@ pub struct ActivationInfo {
     pub formula: &'static str,
     /// Spec strings the tests and benchmarks run; the first is the default instance.
     pub examples: &'static [&'static str],
-    /// Whether the derivative crosses zero, so that SPEC §4's absolute-error allowance
+    /// Whether the derivative crosses zero, so that CONTRACT §4's absolute-error allowance
     /// applies near [`derivative_zero`](Self::derivative_zero).
     pub derivative_crosses_zero: bool,
     /// Where the derivative crosses zero (default parameters), if it does.
@@ -96,7 +96,7 @@ macro_rules! define_activation {
     ($($module:ident :: $ty:ident),* $(,)?) => {
         /// An activation function with its parameters, chosen at run time.
         ///
-        /// Parse one from a spec string (SPEC §1) and apply it with the methods of [`Apply`]:
+        /// Parse one from a spec string (CONTRACT §1) and apply it with the methods of [`Apply`]:
         ///
         /// ```
         /// use actkern::{Activation, Apply};

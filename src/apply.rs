@@ -22,7 +22,7 @@ pub trait KernelVisitor<R> {
 }
 
 /// `backward_from_output` (or `derivative_from_output`) was asked of an activation whose
-/// derivative cannot be recovered from its output (SPEC §2.3).
+/// derivative cannot be recovered from its output (CONTRACT §2.3).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FromOutputError {
     /// The activation's spec string.
@@ -161,7 +161,7 @@ pub trait Apply {
         let _ = self.run(Call::new(self, Job::BackwardInPlace { x, dy_dx }));
     }
 
-    /// `d[i] = f'(x[i])` computed from `y[i] = f(x[i])` alone (SPEC §2.3), for engines that keep
+    /// `d[i] = f'(x[i])` computed from `y[i] = f(x[i])` alone (CONTRACT §2.3), for engines that keep
     /// only the output. An error, writing nothing, for activations where `y` does not determine
     /// `f'(x)`.
     #[track_caller]
@@ -170,7 +170,7 @@ pub trait Apply {
         self.run(Call::new(self, Job::DerivativeFromOutput { y, d }))
     }
 
-    /// `dx[i] = dy[i] · f'(x[i])` computed from `y[i] = f(x[i])` (SPEC §2.3). An error, writing
+    /// `dx[i] = dy[i] · f'(x[i])` computed from `y[i] = f(x[i])` (CONTRACT §2.3). An error, writing
     /// nothing, for activations where `y` does not determine `f'(x)`.
     #[track_caller]
     fn backward_from_output(&self, y: &[f32], dy: &[f32], dx: &mut [f32]) -> Result<(), FromOutputError> {
@@ -352,7 +352,7 @@ impl<A: Apply> Apply for Serial<A> {
 /// How close to the exact result an activation's slice methods are.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum Tier {
-    /// The default: within SPEC §4's bounds (at most 2 ULP for the transcendental functions),
+    /// The default: within CONTRACT §4's bounds (at most 2 ULP for the transcendental functions),
     /// the same bits on every backend with fused multiply-add.
     #[default]
     Accurate,

@@ -23,7 +23,7 @@ pub trait Kernel: Params + Copy + Send + Sync + fmt::Debug + PartialEq + 'static
     /// that move kinks, flip signs or reach range edges.
     const EXAMPLES: &'static [&'static str];
     /// Where the derivative crosses zero (default parameters), if it does: within
-    /// [`ZERO_WINDOW`](crate::accuracy::ZERO_WINDOW) of it SPEC §4 accepts an absolute error of
+    /// [`ZERO_WINDOW`](crate::accuracy::ZERO_WINDOW) of it CONTRACT §4 accepts an absolute error of
     /// 2⁻²⁴ instead of a relative one.
     const DERIVATIVE_ZERO: Option<f32> = None;
     /// Whether the kernel has a fast tier ([`Fast`](crate::Fast)) of its own: true for the
@@ -34,15 +34,15 @@ pub trait Kernel: Params + Copy + Send + Sync + fmt::Debug + PartialEq + 'static
 
     /// `f(x)` in every lane of `x`, loop-free: the driver supplies the loops, tails and threads.
     fn forward<V: Vector>(&self, x: V) -> V;
-    /// `f'(x)` in every lane of `x`; at a kink, PyTorch's value, as SPEC §2 gives it.
+    /// `f'(x)` in every lane of `x`; at a kink, PyTorch's value, as CONTRACT §2 gives it.
     fn derivative<V: Vector>(&self, x: V) -> V;
     /// `dy · f'(x)`. Kernels with linear pieces override this to select `dy` or `0` exactly
-    /// there (SPEC §3).
+    /// there (CONTRACT §3).
     #[inline(always)]
     fn backward<V: Vector>(&self, x: V, dy: V) -> V {
         dy * self.derivative(x)
     }
-    /// Whether and when `f'(x)` can be recovered from `y = f(x)` (SPEC §2.3): the one place
+    /// Whether and when `f'(x)` can be recovered from `y = f(x)` (CONTRACT §2.3): the one place
     /// this is stated, from which [`Kernel::has_derivative_from_output`], the registry's
     /// [`FromOutputSupport`] and the error messages listing the supported activations follow.
     const FROM_OUTPUT: FromOutput<Self> = FromOutput::Never;
@@ -69,12 +69,12 @@ pub trait Kernel: Params + Copy + Send + Sync + fmt::Debug + PartialEq + 'static
     fn reference_forward(&self, x: f64) -> f64;
     /// The derivative in `f64` from [`crate::reference`].
     fn reference_derivative(&self, x: f64) -> f64;
-    /// The derivative in terms of `y` in `f64` (SPEC §2.3), where there is one.
+    /// The derivative in terms of `y` in `f64` (CONTRACT §2.3), where there is one.
     fn reference_derivative_from_output(&self, y: f64) -> Option<f64> {
         let _ = y;
         None
     }
-    /// PyTorch's own `f32` forward, for the activations whose forward SPEC §4 requires to be
+    /// PyTorch's own `f32` forward, for the activations whose forward CONTRACT §4 requires to be
     /// bit-identical to it (the piecewise-linear ones).
     fn pytorch_forward(&self, x: f32) -> Option<f32> {
         let _ = x;

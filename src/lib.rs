@@ -35,7 +35,6 @@
 
 #[macro_use]
 #[path = "../kernels/mod.rs"]
-#[rustfmt::skip] // until the kernels branch of issue 14 lands: the kernel files were never formatted
 pub mod kernels;
 
 pub mod accuracy;

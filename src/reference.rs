@@ -1,4 +1,4 @@
-//! The SPEC §2 formulas in `f64`, written plainly: the yardstick every kernel is measured against.
+//! The CONTRACT §2 formulas in `f64`, written plainly: the yardstick every kernel is measured against.
 //!
 //! One function per forward, derivative and derivative-from-output. They use the mathematical
 //! definitions; where a definition cancels in floating point (x − tanh x near 0, 1 + erf for
@@ -6,7 +6,7 @@
 //! these are exact enough to measure `f32` errors in ULPs.
 //!
 //! The submodule [`pytorch`] holds PyTorch's own `f32` evaluation of the piecewise-linear
-//! forwards, which SPEC §4 requires to match bit for bit.
+//! forwards, which CONTRACT §4 requires to match bit for bit.
 //!
 //! ```
 //! use actkern::reference;
@@ -14,9 +14,9 @@
 //! assert!((reference::sigmoid_derivative(0.0) - 0.25).abs() < 1e-15);
 //! ```
 
-/// SELU's α (SPEC §2.1).
+/// SELU's α (CONTRACT §2.1).
 pub const SELU_ALPHA: f64 = 1.673_263_242_354_377_284_817_042_991_671_7;
-/// SELU's λ (SPEC §2.1).
+/// SELU's λ (CONTRACT §2.1).
 pub const SELU_LAMBDA: f64 = 1.050_700_987_355_480_493_419_334_985_294_6;
 
 /// tanh x, by the standard library's `f64::tanh`.
@@ -388,7 +388,7 @@ fn gelu_tanh_inner(x: f64) -> f64 {
 }
 
 /// PyTorch's `f32` evaluation of the piecewise-linear forwards: the same operations in the same
-/// order as its CPU kernels, so the kernels can be checked bit for bit (SPEC §4).
+/// order as its CPU kernels, so the kernels can be checked bit for bit (CONTRACT §4).
 pub mod pytorch {
     /// `clamp_min(x, 0)`: keeps −0 and NaN.
     pub fn relu(x: f32) -> f32 {
@@ -414,7 +414,7 @@ pub mod pytorch {
     pub fn hardtanh(x: f32, min_val: f32, max_val: f32) -> f32 {
         clamp(x, min_val, max_val)
     }
-    /// `x * min(max(x + 3, 0), 6) / 6`, except hardswish(−inf) = −0 (SPEC §3; PyTorch gives NaN).
+    /// `x * min(max(x + 3, 0), 6) / 6`, except hardswish(−inf) = −0 (CONTRACT §3; PyTorch gives NaN).
     pub fn hardswish(x: f32) -> f32 {
         if x == f32::NEG_INFINITY {
             -0.0

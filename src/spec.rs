@@ -1,4 +1,4 @@
-//! Parsing spec strings (SPEC §1): `name` or `name(param=value, ...)`.
+//! Parsing spec strings (CONTRACT §1): `name` or `name(param=value, ...)`.
 
 use crate::activation::{ACTIVATIONS, Activation, ActivationInfo};
 use crate::kernel::{ParamKind, ParamValue};

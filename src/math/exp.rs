@@ -190,7 +190,7 @@ pub fn expm1<V: Vector>(x: V) -> V {
 /// The rounding errors of the reduced argument and of the polynomial's last addition, which a
 /// plain `exp` leaves in its result (up to ≈ 0.8 ULP together), are carried in `lo`. Kernels
 /// divide or add these pairs and round once at the end, which is how σ, silu, softplus and
-/// their derivatives stay within SPEC §4's 2 ULP. `c` is applied before the scaling by 2ⁿ, so a
+/// their derivatives stay within CONTRACT §4's 2 ULP. `c` is applied before the scaling by 2ⁿ, so a
 /// normal `c·eˣ` is accurate even where eˣ alone would be subnormal. NaN propagates.
 ///
 /// Valid for |x.lo| up to 2⁻¹⁵ or so (e^{x.lo} is taken as 1 + x.lo) and |c| < f32::MAX/1.42

@@ -242,7 +242,7 @@ fn times_logistic_of<V: Vector>(c: V, x: V, x_lo: Option<V>) -> V {
 /// propagates.
 ///
 /// Valid for every a (|a.lo| of at most about an ULP of a.hi) and finite `c` (callers clamp it
-/// where the term no longer matters). Max error, all x, with SPEC §4's absolute 2⁻²⁴ near the
+/// where the term no longer matters). Max error, all x, with CONTRACT §4's absolute 2⁻²⁴ near the
 /// zero crossing: 0.843 ULP with c = x, a = x (silu's derivative) and 1.492 ULP as gelu's
 /// tanh-form derivative; in the fast tier (e^{−|a|} without a low part, one plain division)
 /// 3.299 and 3.618 ULP.

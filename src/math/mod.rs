@@ -83,7 +83,7 @@ pub fn poly<V: Vector>(x: V, coefficients: &[f32]) -> V {
 }
 
 /// `v`, or NaN in the lanes where `x` is NaN: derivatives built from comparisons would otherwise
-/// turn a NaN input into 0 or a slope (SPEC §3). Exact (a select), for any inputs.
+/// turn a NaN input into 0 or a slope (CONTRACT §3). Exact (a select), for any inputs.
 #[inline(always)]
 pub fn keep_nan<V: Vector>(x: V, v: V) -> V {
     V::select(x.is_nan(), x, v)

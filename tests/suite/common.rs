@@ -1,24 +1,24 @@
 //! Helpers shared by the integration tests: which activations and backends to iterate, the
-//! interesting inputs of an instance, and the SPEC §4 checks, each reporting the failing input
+//! interesting inputs of an instance, and the CONTRACT §4 checks, each reporting the failing input
 //! (value and bits), what came out, what was expected, the error in ULPs and the backend.
 //!
 //! Forwards, derivatives and derivatives from the output are judged by `actkern::accuracy`
-//! (bit identity to PyTorch for piecewise-linear forwards, ≤ 2 ULP otherwise, with SPEC §4's
+//! (bit identity to PyTorch for piecewise-linear forwards, ≤ 2 ULP otherwise, with CONTRACT §4's
 //! allowances). The fused backward has no entry there, so [`BackwardJudge`] states its rule:
-//! ≤ 3 ULP against `dy · f'(x)` computed in f64, SPEC §3's exact selection on linear pieces,
-//! and the SPEC §4 allowances carried through the product.
+//! ≤ 3 ULP against `dy · f'(x)` computed in f64, CONTRACT §3's exact selection on linear pieces,
+//! and the CONTRACT §4 allowances carried through the product.
 
 use actkern::accuracy::{self, Function, ulp_error};
 use actkern::{ACTIVATIONS, Activation, Apply, Backend, Fast, Kernel, KernelVisitor, ParamValue, Tier, with_backend};
 
 /// The smallest positive normal f32, 2⁻¹²⁶, as f64.
 pub const MIN_NORMAL: f64 = f32::MIN_POSITIVE as f64;
-/// SPEC §4's bound for every fused backward in the accurate tier, in ULPs.
+/// CONTRACT §4's bound for every fused backward in the accurate tier, in ULPs.
 pub const BACKWARD_BOUND: f64 = 3.0;
-/// SELU's λ (SPEC §2.1, all its digits).
+/// SELU's λ (CONTRACT §2.1, all its digits).
 #[allow(clippy::excessive_precision)]
 pub const SELU_LAMBDA: f64 = 1.050_700_987_355_480_493_419_334_985_294_6;
-/// SELU's α (SPEC §2.1, all its digits).
+/// SELU's α (CONTRACT §2.1, all its digits).
 #[allow(clippy::excessive_precision)]
 pub const SELU_ALPHA: f64 = 1.673_263_242_354_377_284_817_042_991_671_7;
 /// The incoming gradients every backward is checked with.
@@ -93,7 +93,7 @@ pub fn on<R>(b: Backend, f: impl FnOnce() -> R) -> R {
     with_backend(b, f).unwrap_or_else(|e| panic!("backend {b}: {e}"))
 }
 
-/// Whether `act` has a derivative from the output (SPEC §2.3).
+/// Whether `act` has a derivative from the output (CONTRACT §2.3).
 pub fn has_from_output(act: &Activation) -> bool {
     act.has_backward_from_output()
 }
@@ -221,7 +221,7 @@ pub fn generic_specials() -> Vec<f32> {
 }
 
 /// The special inputs of one instance: [`generic_specials`], every kink with two neighbours on
-/// each side, and the values around ±3, ±6, ±λ and the parameters (SPEC §2.1 table).
+/// each side, and the values around ±3, ±6, ±λ and the parameters (CONTRACT §2.1 table).
 pub fn special_inputs(act: &Activation) -> Vec<f32> {
     let mut v = generic_specials();
     for k in kinks(act) {
@@ -274,8 +274,8 @@ impl Failures {
     }
 }
 
-/// Checks `got[i] = function(inputs[i])` against the reference at SPEC §4's bound, plus, for
-/// forwards, the sign of zeros the reference returns exactly at ±0 and ±inf inputs (SPEC §3).
+/// Checks `got[i] = function(inputs[i])` against the reference at CONTRACT §4's bound, plus, for
+/// forwards, the sign of zeros the reference returns exactly at ±0 and ±inf inputs (CONTRACT §3).
 pub fn check_function(
     act: &Activation,
     backend: Backend,
@@ -307,7 +307,7 @@ pub fn check_function(
             && w.is_sign_negative() != g.is_sign_negative()
         {
             failures.push(format!(
-                "{act} {} [{backend}] x={} got={} want={w:?}: wrong sign of zero (SPEC §3)",
+                "{act} {} [{backend}] x={} got={} want={w:?}: wrong sign of zero (CONTRACT §3)",
                 function.label(),
                 show(x),
                 show(g),
@@ -316,7 +316,7 @@ pub fn check_function(
     }
 }
 
-/// How a backward result breaks SPEC §3–4 (see [`BackwardJudge`]).
+/// How a backward result breaks CONTRACT §3–4 (see [`BackwardJudge`]).
 #[derive(Clone, Copy, Debug)]
 pub enum Violation {
     /// A NaN input gave a number.
@@ -334,10 +334,10 @@ pub enum Violation {
 impl std::fmt::Display for Violation {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match *self {
-            Violation::NanInput => write!(f, "NaN input must give NaN (SPEC §3)"),
+            Violation::NanInput => write!(f, "NaN input must give NaN (CONTRACT §3)"),
             Violation::NotSelected(d) => write!(
                 f,
-                "on a linear piece with f' = {d} the backward must select exactly (SPEC §3)"
+                "on a linear piece with f' = {d} the backward must select exactly (CONTRACT §3)"
             ),
             Violation::NanGradient => write!(f, "NaN dy must give NaN off flat pieces"),
             Violation::Infinite(d) => write!(f, "infinite dy with f' = {d:e}"),
@@ -348,19 +348,19 @@ impl std::fmt::Display for Violation {
     }
 }
 
-/// SPEC §3–4 for the fused backward of one instance (or, with `from_output`, for its backward
+/// CONTRACT §3–4 for the fused backward of one instance (or, with `from_output`, for its backward
 /// from the output, whose input is `y`):
 ///
-/// - NaN `x` (or `y`): NaN, whatever `dy` (SPEC §3).
+/// - NaN `x` (or `y`): NaN, whatever `dy` (CONTRACT §3).
 /// - On a piece where f' is exactly 0 or 1 ([`BackwardJudge::on_constant_piece`]): exactly ±0
-///   or exactly `dy`, so an infinite or NaN `dy` in a flat region gives 0 (SPEC §3).
+///   or exactly `dy`, so an infinite or NaN `dy` in a flat region gives 0 (CONTRACT §3).
 /// - NaN `dy` elsewhere: NaN (or 0 where f' is exactly 0 at an isolated point: a selection).
 /// - Infinite `dy`: the infinity of sign `dy · f'` where |f'| ≥ 2⁻¹²⁶. Where the exact f'
 ///   is below 2⁻¹²⁶ (or exactly 0 at an isolated point) the derivative itself may come out as 0
-///   or a tiny value of either sign (SPEC §4), so `dy · f'` may be NaN, 0 or either infinity.
+///   or a tiny value of either sign (CONTRACT §4), so `dy · f'` may be NaN, 0 or either infinity.
 /// - Finite `dy`: ≤ 3 ULP (5 in the fast tier) against `dy · f'(x)` in f64; or within
 ///   |dy|·2⁻²⁴ (2⁻²³ in the fast tier) near a zero of the derivative where the activation has
-///   SPEC §4's absolute allowance; or within |dy|·2⁻¹²⁶
+///   CONTRACT §4's absolute allowance; or within |dy|·2⁻¹²⁶
 ///   where the exact f' is below 2⁻¹²⁶ (the derivative's own subnormal allowance, times dy).
 /// - Where the exact f' is beyond the f32 range (only for outputs `y` an activation never
 ///   produces, such as σ'(y = −10²⁰)), the f32 product `dy · (±inf)` is accepted too: the
@@ -398,7 +398,7 @@ impl BackwardJudge {
     }
 
     /// Whether `x` lies on a piece where the derivative is the constant `d` (0 or 1), so that
-    /// SPEC §3 makes the backward select `0` or `dy` exactly.
+    /// CONTRACT §3 makes the backward select `0` or `dy` exactly.
     ///
     /// Piecewise-linear activations: `d` holds at one of `x`'s f32 neighbours too (a knee
     /// belongs to the piece it closes; an isolated zero, such as hardswish' at −1.5, is not a
@@ -575,7 +575,7 @@ pub fn run(act: &Activation, b: Backend, tier: Tier, function: Function, inputs:
     ok.then_some(out)
 }
 
-/// Checks `function` of `act` over `inputs` on every backend at SPEC §4's bound, reporting the
+/// Checks `function` of `act` over `inputs` on every backend at CONTRACT §4's bound, reporting the
 /// worst input per backend, and (with `bit_identity`) that every backend gives the bits of
 /// `Scalar`.
 pub fn sweep_function(
@@ -623,7 +623,7 @@ pub fn sweep_function(
 }
 
 /// Checks that every backend's outputs have the bits of the first (`Scalar`'s). NaN matches
-/// any NaN: SPEC §3 asks for NaN, and which payload an instruction propagates is the
+/// any NaN: CONTRACT §3 asks for NaN, and which payload an instruction propagates is the
 /// hardware's choice (x86 vector blends and arithmetic keep different operands' payloads).
 pub fn identical_bits(
     act: &Activation,

@@ -1,6 +1,6 @@
 //! Over a million seeded random inputs per activation instance, from several distributions,
 //! through the forward, derivative, backward and the derivative and backward from the output,
-//! on every backend, against the reference at SPEC §4's bound. A failure names the worst input,
+//! on every backend, against the reference at CONTRACT §4's bound. A failure names the worst input,
 //! what came out, what was expected, its error in ULPs and the backend.
 
 use crate::common::{Failures, instances, kinks, on, sweep_backward, sweep_function};

@@ -2,7 +2,7 @@
 //! against itself: every derivative against central finite differences of its forward, in f64,
 //! at many points away from the kinks; every derivative from the output against the derivative
 //! at y = f(x); and PyTorch's f32 forwards against the f64 forwards. A wrong formula, such as
-//! the seed's hardswish derivative x/6 + 1/2 (SPEC §5), fails here; the last tests show that.
+//! the seed's hardswish derivative x/6 + 1/2 (CONTRACT §5), fails here; the last tests show that.
 
 use crate::common::{Failures, instances, kinks, real_params};
 use actkern::accuracy::ulp_error;
@@ -106,7 +106,7 @@ fn derivatives_match_finite_differences_of_the_forwards() {
     failures.assert_none("reference derivatives vs finite differences");
 }
 
-/// SPEC §2.3: the derivative in terms of y, at y = f(x), is f'(x).
+/// CONTRACT §2.3: the derivative in terms of y, at y = f(x), is f'(x).
 #[test]
 fn derivatives_from_the_output_match_the_derivatives() {
     let mut failures = Failures::default();
@@ -143,7 +143,7 @@ fn derivatives_from_the_output_match_the_derivatives() {
     failures.assert_none("reference derivatives from the output");
 }
 
-/// SPEC §4: PyTorch's f32 evaluation of the piecewise-linear forwards is the f64 formula,
+/// CONTRACT §4: PyTorch's f32 evaluation of the piecewise-linear forwards is the f64 formula,
 /// rounded (x·c/6 rounds twice, hence 2 ULP).
 #[test]
 fn pytorch_forwards_agree_with_the_f64_formulas() {
@@ -159,7 +159,7 @@ fn pytorch_forwards_agree_with_the_f64_formulas() {
         for x in xs {
             let got = (r.pytorch)(x).expect("piecewise linear");
             let want = (r.forward)(f64::from(x));
-            // PyTorch's x·c overflows for |x| > f32::MAX / 6 (hardswish), which SPEC §4's
+            // PyTorch's x·c overflows for |x| > f32::MAX / 6 (hardswish), which CONTRACT §4's
             // bit identity keeps: there the f32 formula is ±inf and the f64 one is not.
             if got.is_infinite() && x.abs() > f32::MAX / 6.0 {
                 continue;
@@ -176,7 +176,7 @@ fn pytorch_forwards_agree_with_the_f64_formulas() {
     failures.assert_none("PyTorch f32 forwards vs f64 reference");
 }
 
-/// SELU's constants are SPEC §2.1's, to the digits given there.
+/// SELU's constants are CONTRACT §2.1's, to the digits given there.
 #[test]
 #[allow(clippy::excessive_precision)]
 fn selu_constants_are_the_specs() {
@@ -186,7 +186,7 @@ fn selu_constants_are_the_specs() {
     assert_eq!(reference::SELU_LAMBDA, crate::common::SELU_LAMBDA);
 }
 
-/// The check above is strong enough to reject the seed's mistakes (SPEC §5): its hardswish
+/// The check above is strong enough to reject the seed's mistakes (CONTRACT §5): its hardswish
 /// derivative x/6 + 1/2, its hardshrink x ↦ −x below −λ, and σ'(x) = σ²(x).
 #[test]
 fn finite_differences_reject_the_seeds_formulas() {

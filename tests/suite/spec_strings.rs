@@ -1,4 +1,4 @@
-//! Spec strings (SPEC §1): defaults, white space, aliases, `Display` round trips for every
+//! Spec strings (CONTRACT §1): defaults, white space, aliases, `Display` round trips for every
 //! example and for random parameter values; every error names the problem and what is allowed
 //! (valid names and the closest one, the parameter and its range); nothing panics on garbage.
 

@@ -1,4 +1,4 @@
-//! Special values (SPEC §2.1 kink table, §3, §4) for every registered activation, every example
+//! Special values (CONTRACT §2.1 kink table, §3, §4) for every registered activation, every example
 //! instance and every backend this CPU runs: ±0, ±inf, NaNs with several payloads, subnormals,
 //! ±f32::MIN_POSITIVE, ±f32::MAX, each kink with its neighbours, and values around ±3, ±6, ±λ
 //! and each instance's parameters — through forward, derivative, backward, their in-place forms
@@ -24,7 +24,7 @@ fn with_every_dy(inputs: &[f32]) -> (Vec<f32>, Vec<f32>) {
 
 /// The first index where `a` and `b` differ in bits, NaN matching any NaN: which operand's
 /// payload an x86 instruction keeps when both are NaN is the compiler's choice of operand order,
-/// which may differ between the in-place and out-of-place loops (SPEC §3 asks for NaN).
+/// which may differ between the in-place and out-of-place loops (CONTRACT §3 asks for NaN).
 fn first_difference(a: &[f32], b: &[f32]) -> Option<usize> {
     (0..a.len().max(b.len())).find(|&i| match (a.get(i), b.get(i)) {
         (Some(p), Some(q)) => p.to_bits() != q.to_bits() && !(p.is_nan() && q.is_nan()),
@@ -58,7 +58,7 @@ fn forward_and_forward_inplace() {
     failures.assert_none("forward on special values");
 }
 
-/// The fast tier keeps every rule of SPEC §2–3 (NaN, infinities, signed zeros, kinks) and its
+/// The fast tier keeps every rule of CONTRACT §2–3 (NaN, infinities, signed zeros, kinks) and its
 /// own bounds on the special inputs, on every backend, for forward, derivative and backward.
 #[test]
 fn fast_tier_on_special_values() {
@@ -123,7 +123,7 @@ fn backward_and_backward_inplace() {
 }
 
 /// The derivative and backward from the output, over the special values taken as outputs and
-/// over the outputs the forward gives for them; or an error that writes nothing (SPEC §2.3).
+/// over the outputs the forward gives for them; or an error that writes nothing (CONTRACT §2.3).
 #[test]
 fn from_output() {
     let mut failures = Failures::default();
@@ -140,7 +140,7 @@ fn from_output() {
                 });
                 for r in [r1, r2] {
                     match r {
-                        Ok(()) => failures.push(format!("{act} [{b}]: from-output succeeded, SPEC §2.3 excludes it")),
+                        Ok(()) => failures.push(format!("{act} [{b}]: from-output succeeded, CONTRACT §2.3 excludes it")),
                         Err(e) => {
                             let msg = e.to_string();
                             if !msg.contains(&act.to_string()) || !msg.contains("backward(x, dy, dx)") {
@@ -189,7 +189,7 @@ fn from_output() {
     failures.assert_none("from-output on special values");
 }
 
-/// SPEC §3: NaN in, NaN out, for every function and at every position in the buffer.
+/// CONTRACT §3: NaN in, NaN out, for every function and at every position in the buffer.
 #[test]
 fn nan_in_nan_out_at_every_position() {
     const LEN: usize = 37;
@@ -246,7 +246,7 @@ fn nan_in_nan_out_at_every_position() {
     failures.assert_none("NaN propagation");
 }
 
-/// The expected derivative at each kink of SPEC §2.1's table, for one instance (value by
+/// The expected derivative at each kink of CONTRACT §2.1's table, for one instance (value by
 /// value; the table is about these nine activations by name).
 fn kink_table(act: &Activation) -> Vec<(f32, f64)> {
     let p = real_params(act);
@@ -272,8 +272,8 @@ fn kink_table(act: &Activation) -> Vec<(f32, f64)> {
     }
 }
 
-/// SPEC §2.1's table of derivatives at the kinks, value by value, with the backward selecting
-/// exactly 0 or dy where the table says 0 or 1 (SPEC §3).
+/// CONTRACT §2.1's table of derivatives at the kinks, value by value, with the backward selecting
+/// exactly 0 or dy where the table says 0 or 1 (CONTRACT §3).
 #[test]
 fn kink_table_of_spec() {
     const TABLE: [&str; 9] = [
@@ -311,7 +311,7 @@ fn kink_table_of_spec() {
                 };
                 if !ok {
                     failures.push(format!(
-                        "{act} [{b}] f'({}) = {} but SPEC §2.1 says {want}",
+                        "{act} [{b}] f'({}) = {} but CONTRACT §2.1 says {want}",
                         show(x),
                         show(d)
                     ));
@@ -342,13 +342,13 @@ fn kink_table_of_spec() {
     for name in TABLE {
         assert!(
             covered.contains(name),
-            "SPEC §2.1's kink table has `{name}` but no instance of it was checked"
+            "CONTRACT §2.1's kink table has `{name}` but no instance of it was checked"
         );
     }
-    failures.assert_none("SPEC §2.1 kink table");
+    failures.assert_none("CONTRACT §2.1 kink table");
 }
 
-/// One SPEC §3 value: `function` of `spec` at `x` must have exactly the bits of `want`
+/// One CONTRACT §3 value: `function` of `spec` at `x` must have exactly the bits of `want`
 /// (`None`: any zero).
 struct Exact {
     spec: &'static str,
@@ -377,7 +377,7 @@ const fn d(spec: &'static str, x: f32, want: Option<f32>) -> Exact {
 
 const INF: f32 = f32::INFINITY;
 
-/// SPEC §3's signed zeros and infinities, value by value. Rows for activations of §2.2 apply
+/// CONTRACT §3's signed zeros and infinities, value by value. Rows for activations of §2.2 apply
 /// once those are registered; every row of the eleven of §2.1 must run.
 const SPEC_3: &[Exact] = &[
     // Signed zeros follow the formulas.
@@ -451,7 +451,7 @@ const SPEC_3: &[Exact] = &[
     d("softplus", INF, Some(1.0)),
 ];
 
-/// The eleven activations of SPEC §2.1, which must be registered.
+/// The eleven activations of CONTRACT §2.1, which must be registered.
 fn in_seed(name: &str) -> bool {
     [
         "tanh",
@@ -476,7 +476,7 @@ fn signed_zeros_and_infinities_of_spec_3() {
         let name = row.spec.split('(').next().unwrap_or_default();
         let registered = ACTIVATIONS.iter().any(|i| i.name == name);
         if !registered {
-            assert!(!in_seed(name), "`{name}` (SPEC §2.1) is not registered");
+            assert!(!in_seed(name), "`{name}` (CONTRACT §2.1) is not registered");
             continue;
         }
         let act: Activation = row.spec.parse().unwrap_or_else(|e| panic!("`{}`: {e}", row.spec));
@@ -493,7 +493,7 @@ fn signed_zeros_and_infinities_of_spec_3() {
             };
             if !ok {
                 failures.push(format!(
-                    "{} {}({}) [{b}] = {}, SPEC §3 says {}",
+                    "{} {}({}) [{b}] = {}, CONTRACT §3 says {}",
                     row.spec,
                     row.function.label(),
                     show(row.x),
@@ -503,7 +503,7 @@ fn signed_zeros_and_infinities_of_spec_3() {
             }
         }
     }
-    failures.assert_none("SPEC §3 signed zeros and infinities");
+    failures.assert_none("CONTRACT §3 signed zeros and infinities");
 }
 
 /// The tests above run on every backend the CPU has: make sure that list is what the CPU offers,

@@ -1,6 +1,6 @@
 //! A strided sweep over all 2³² f32 bit patterns (every `STRIDE`-th one, a prime, so every
 //! exponent, sign and low-bit pattern is visited): every function of every activation instance
-//! on every backend, against the reference at SPEC §4's bound, and bit identity between the
+//! on every backend, against the reference at CONTRACT §4's bound, and bit identity between the
 //! backends (`Scalar` is the bit-exact reference of the vector backends; NaN matches any NaN).
 //! A second set, floats with short significands, hunts the exact ties where a double rounding
 //! would break bit identity.

@@ -110,7 +110,7 @@ struct Entry {
     info: &'static ActivationInfo,
     /// The kernel type as a path inside the crate (`actkern::kernels::elu::Elu`).
     rust_type: String,
-    /// Some example instance has a backward from the output (SPEC §2.3); otherwise no
+    /// Some example instance has a backward from the output (CONTRACT §2.3); otherwise no
     /// `_backward_from_output` entry point is generated, so C code asking for one does not
     /// compile instead of failing at run time.
     from_output: bool,
