@@ -140,7 +140,9 @@ fn from_output() {
                 });
                 for r in [r1, r2] {
                     match r {
-                        Ok(()) => failures.push(format!("{act} [{b}]: from-output succeeded, CONTRACT §2.3 excludes it")),
+                        Ok(()) => {
+                            failures.push(format!("{act} [{b}]: from-output succeeded, CONTRACT §2.3 excludes it"))
+                        }
                         Err(e) => {
                             let msg = e.to_string();
                             if !msg.contains(&act.to_string()) || !msg.contains("backward(x, dy, dx)") {
