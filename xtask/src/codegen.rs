@@ -9,7 +9,7 @@
 //! | `capi/tests/c/direct_cases.h` | the registry: the C test's table of those entry points |
 //! | `capi/include/actkern.h` | cbindgen, from `capi/src/` on disk (after `direct.rs`) |
 
-use actkern::{ACTIVATIONS, ActivationInfo, Apply, Kernel, KernelVisitor, ParamKind, ParamValue};
+use actkern::{ACTIVATIONS, ActivationInfo, Apply, FromOutputSupport, Kernel, KernelVisitor, ParamKind, ParamValue};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -110,11 +110,11 @@ struct Entry {
     info: &'static ActivationInfo,
     /// The kernel type as a path inside the crate (`actkern::kernels::elu::Elu`).
     rust_type: String,
-    /// Some example instance has a backward from the output (CONTRACT §2.3); otherwise no
-    /// `_backward_from_output` entry point is generated, so C code asking for one does not
-    /// compile instead of failing at run time.
+    /// Some parameter values give a backward from the output (`Kernel::FROM_OUTPUT`, CONTRACT
+    /// §2.3); otherwise no `_backward_from_output` entry point is generated, so C code asking
+    /// for one does not compile instead of failing at run time.
     from_output: bool,
-    /// Some example instance has none (its support depends on the parameters).
+    /// Whether it has one depends on the parameters.
     from_output_varies: bool,
 }
 
@@ -128,16 +128,11 @@ fn entries() -> Vec<Entry> {
                 path.strip_prefix("actkern::")
                     .unwrap_or_else(|| panic!("{path} is not a type of actkern"))
             );
-            let support: Vec<bool> = info
-                .example_instances()
-                .iter()
-                .map(|a| a.has_backward_from_output())
-                .collect();
             Entry {
                 info,
                 rust_type,
-                from_output: support.iter().any(|&s| s),
-                from_output_varies: support.iter().any(|&s| !s),
+                from_output: info.from_output != FromOutputSupport::Never,
+                from_output_varies: matches!(info.from_output, FromOutputSupport::When(_)),
             }
         })
         .collect()
