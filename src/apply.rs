@@ -1,6 +1,8 @@
 //! The slice API shared by [`Activation`](crate::Activation), every typed kernel and [`Serial`].
 
-use crate::driver::{self, Job};
+use crate::backend::view::Io;
+use crate::driver::{self, BinaryFn, Task, UnaryFn, Work};
+use crate::element::Element;
 use crate::kernel::{FromOutputSupport, Kernel};
 use core::fmt;
 
@@ -65,7 +67,8 @@ fn check_len(a_name: &str, a: usize, b_name: &str, b: usize) {
     }
 }
 
-/// Applies an activation to `f32` slices: forward, derivative and backward.
+/// Applies an activation to slices of `f32`, [`bf16`](half::bf16) or [`f16`](half::f16):
+/// forward, derivative and backward.
 ///
 /// Implemented by [`Activation`](crate::Activation) (chosen at run time), by every typed kernel
 /// such as [`Tanh`](crate::Tanh) or [`Elu`](crate::Elu) (known at compile time, no `match`), by
@@ -78,6 +81,12 @@ fn check_len(a_name: &str, a: usize, b_name: &str, b: usize) {
 /// the global one); shorter ones run on the calling thread and never touch rayon. Wrap the
 /// activation in [`Serial`] to always stay on the calling thread. The bits of every output are
 /// the same either way, whatever the thread count, length or alignment.
+///
+/// # Element types
+/// Every method is generic over the [`Element`] type, the same for all slices of one call.
+/// `bf16` and `f16` elements are widened exactly, the `f32` kernel runs, and each result is
+/// rounded once to nearest-even: the bits of `bf16::from_f32` (or `f16::from_f32`) of the `f32`
+/// method's result on the widened input.
 ///
 /// # Panics
 /// Every method panics, before writing anything, when its slices differ in length; the message
@@ -100,6 +109,13 @@ fn check_len(a_name: &str, a: usize, b_name: &str, b: usize) {
 /// let mut dx = [0.0f32; 5];
 /// elu.backward(&x, &dy, &mut dx); // dx = dy · f'(x)
 /// assert_eq!(dx[3], 1.0);
+///
+/// // The same methods take bf16 and f16 buffers.
+/// use half::f16;
+/// let x16 = x.map(f16::from_f32);
+/// let mut y16 = [f16::ZERO; 5];
+/// Tanh.forward(&x16, &mut y16);
+/// assert_eq!(y16[4], f16::from_f32(2.0f32.tanh()));
 /// ```
 pub trait Apply {
     /// Calls `visitor` with the concrete kernel.
@@ -129,54 +145,63 @@ pub trait Apply {
 
     /// `y[i] = f(x[i])`.
     #[track_caller]
-    fn forward(&self, x: &[f32], y: &mut [f32]) {
+    fn forward<E: Element>(&self, x: &[E], y: &mut [E]) {
         check_len("x", x.len(), "y", y.len());
-        let _ = self.run(Call::new(self, Job::Forward { x, y }));
+        let _ = self.run(Call::new(self, Task::Unary(UnaryFn::Forward, Io::unary(x, y))));
     }
 
     /// `x[i] = f(x[i])`.
-    fn forward_inplace(&self, x: &mut [f32]) {
-        let _ = self.run(Call::new(self, Job::ForwardInPlace { xy: x }));
+    fn forward_inplace<E: Element>(&self, x: &mut [E]) {
+        let _ = self.run(Call::new(self, Task::Unary(UnaryFn::Forward, Io::unary_in_place(x))));
     }
 
     /// `d[i] = f'(x[i])`.
     #[track_caller]
-    fn derivative(&self, x: &[f32], d: &mut [f32]) {
+    fn derivative<E: Element>(&self, x: &[E], d: &mut [E]) {
         check_len("x", x.len(), "d", d.len());
-        let _ = self.run(Call::new(self, Job::Derivative { x, d }));
+        let _ = self.run(Call::new(self, Task::Unary(UnaryFn::Derivative, Io::unary(x, d))));
     }
 
     /// `dx[i] = dy[i] · f'(x[i])`, fused; exactly `dy[i]` or `0` on linear pieces of slope 1 or 0.
     #[track_caller]
-    fn backward(&self, x: &[f32], dy: &[f32], dx: &mut [f32]) {
+    fn backward<E: Element>(&self, x: &[E], dy: &[E], dx: &mut [E]) {
         check_len("x", x.len(), "dy", dy.len());
         check_len("x", x.len(), "dx", dx.len());
-        let _ = self.run(Call::new(self, Job::Backward { x, dy, dx }));
+        let _ = self.run(Call::new(self, Task::Binary(BinaryFn::Backward, Io::binary(x, dy, dx))));
     }
 
     /// `dy_dx[i] = dy_dx[i] · f'(x[i])`: the incoming gradient is overwritten by the outgoing one.
     #[track_caller]
-    fn backward_inplace(&self, x: &[f32], dy_dx: &mut [f32]) {
+    fn backward_inplace<E: Element>(&self, x: &[E], dy_dx: &mut [E]) {
         check_len("x", x.len(), "dy_dx", dy_dx.len());
-        let _ = self.run(Call::new(self, Job::BackwardInPlace { x, dy_dx }));
+        let _ = self.run(Call::new(
+            self,
+            Task::Binary(BinaryFn::Backward, Io::binary_in_place(x, dy_dx)),
+        ));
     }
 
     /// `d[i] = f'(x[i])` computed from `y[i] = f(x[i])` alone (CONTRACT §2.3), for engines that keep
     /// only the output. An error, writing nothing, for activations where `y` does not determine
     /// `f'(x)`.
     #[track_caller]
-    fn derivative_from_output(&self, y: &[f32], d: &mut [f32]) -> Result<(), FromOutputError> {
+    fn derivative_from_output<E: Element>(&self, y: &[E], d: &mut [E]) -> Result<(), FromOutputError> {
         check_len("y", y.len(), "d", d.len());
-        self.run(Call::new(self, Job::DerivativeFromOutput { y, d }))
+        self.run(Call::new(
+            self,
+            Task::Unary(UnaryFn::DerivativeFromOutput, Io::unary(y, d)),
+        ))
     }
 
     /// `dx[i] = dy[i] · f'(x[i])` computed from `y[i] = f(x[i])` (CONTRACT §2.3). An error, writing
     /// nothing, for activations where `y` does not determine `f'(x)`.
     #[track_caller]
-    fn backward_from_output(&self, y: &[f32], dy: &[f32], dx: &mut [f32]) -> Result<(), FromOutputError> {
+    fn backward_from_output<E: Element>(&self, y: &[E], dy: &[E], dx: &mut [E]) -> Result<(), FromOutputError> {
         check_len("y", y.len(), "dy", dy.len());
         check_len("y", y.len(), "dx", dx.len());
-        self.run(Call::new(self, Job::BackwardFromOutput { y, dy, dx }))
+        self.run(Call::new(
+            self,
+            Task::Binary(BinaryFn::BackwardFromOutput, Io::binary(y, dy, dx)),
+        ))
     }
 
     /// Whether [`Apply::backward_from_output`] is supported.
@@ -195,15 +220,15 @@ pub trait Apply {
 /// called on. Opaque: only this crate's slice methods make one.
 #[doc(hidden)]
 pub struct Call<'a> {
-    job: Job<'a>,
+    work: Work<'a>,
     parallel: bool,
     tier: Tier,
 }
 
 impl<'a> Call<'a> {
-    fn new<A: Apply + ?Sized>(on: &A, job: Job<'a>) -> Call<'a> {
+    fn new<A: Apply + ?Sized, E: Element>(on: &A, task: Task<'a, E>) -> Call<'a> {
         Call {
-            job,
+            work: E::work(task),
             parallel: on.allows_threads(),
             tier: on.tier(),
         }
@@ -212,13 +237,7 @@ impl<'a> Call<'a> {
 
 impl KernelVisitor<Result<(), FromOutputError>> for Call<'_> {
     fn visit<K: Kernel>(self, k: &K) -> Result<(), FromOutputError> {
-        if self.job.is_from_output() && !k.has_derivative_from_output() {
-            return Err(FromOutputError {
-                activation: crate::Activation::describe_kernel(k),
-            });
-        }
-        driver::execute(k, self.job, self.parallel, self.tier);
-        Ok(())
+        driver::execute(k, self.work, self.parallel, self.tier)
     }
 }
 

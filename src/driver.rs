@@ -1,322 +1,273 @@
-//! The one place that loops: whole vectors, then the tail, then (above a size) rayon chunks.
+//! The one place that loops: one generic map over a call's buffers (whole vectors, unrolled;
+//! then one vector; then the tail), and above a size, rayon chunks.
 //!
-//! The tail is the same kernel on one vector padded with zeros, so an element's result does not
-//! depend on where it sits in the buffer, and rayon chunks are multiples of every lane count, so
-//! it does not depend on the thread count either.
+//! The tail is the same kernel on one vector whose missing lanes are zero (a masked load on
+//! AVX-512, a zero-padded copy elsewhere), so an element's result does not depend on where it
+//! sits in the buffer; rayon chunks are multiples of every lane count, so it does not depend on
+//! the thread count either. In place is not a separate loop: an output view may be the buffer
+//! of an input ([`Io`]), and each vector is loaded before it is stored.
 
 use crate::Tier;
+use crate::apply::FromOutputError;
 use crate::backend::fast::FastLanes;
-use crate::backend::{self, Backend, Vector};
+use crate::backend::view::{In, Inputs, Io, Out, Outputs};
+use crate::backend::{self, Backend, MAX_LANES, Vector, VectorOp};
+use crate::element::Element;
 use crate::kernel::Kernel;
-
-/// The widest vector of any backend; tails are padded to this.
-const MAX_LANES: usize = 16;
+use half::{bf16, f16};
 
 /// Buffers at least this long are split across rayon's threads. Below it even the cheapest
 /// activation is done in a few microseconds, less than waking a second thread costs.
 pub const PARALLEL_THRESHOLD: usize = 1 << 17;
 
-/// Elements per rayon task: 128 KiB per stream, so a task's inputs and output sit in L2.
+/// Elements per rayon task: 128 KiB per `f32` stream, so a task's inputs and output sit in L2.
 const CHUNK: usize = 1 << 15;
 const _: () = assert!(CHUNK.is_multiple_of(MAX_LANES));
 
-/// One call's worth of work: which function, over which slices (lengths already checked equal).
-pub(crate) enum Job<'a> {
-    Forward {
-        x: &'a [f32],
-        y: &'a mut [f32],
-    },
-    ForwardInPlace {
-        xy: &'a mut [f32],
-    },
-    Derivative {
-        x: &'a [f32],
-        d: &'a mut [f32],
-    },
-    Backward {
-        x: &'a [f32],
-        dy: &'a [f32],
-        dx: &'a mut [f32],
-    },
-    BackwardInPlace {
-        x: &'a [f32],
-        dy_dx: &'a mut [f32],
-    },
-    DerivativeFromOutput {
-        y: &'a [f32],
-        d: &'a mut [f32],
-    },
-    BackwardFromOutput {
-        y: &'a [f32],
-        dy: &'a [f32],
-        dx: &'a mut [f32],
-    },
-}
+/// Vectors per step of the map's main loop. Two independent kernel evaluations let the
+/// out-of-order core overlap two dependency chains instead of waiting on one; more did not
+/// measure faster (`docs/DESIGN.md`).
+const UNROLL: usize = 2;
 
-impl<'a> Job<'a> {
-    fn len(&self) -> usize {
-        match self {
-            Job::Forward { y, .. } => y.len(),
-            Job::ForwardInPlace { xy } => xy.len(),
-            Job::Derivative { d, .. } | Job::DerivativeFromOutput { d, .. } => d.len(),
-            Job::Backward { dx, .. } | Job::BackwardFromOutput { dx, .. } => dx.len(),
-            Job::BackwardInPlace { dy_dx, .. } => dy_dx.len(),
-        }
-    }
-
-    pub(crate) fn is_from_output(&self) -> bool {
-        matches!(self, Job::DerivativeFromOutput { .. } | Job::BackwardFromOutput { .. })
-    }
-
-    fn split_at(self, mid: usize) -> (Job<'a>, Job<'a>) {
-        match self {
-            Job::Forward { x, y } => {
-                let ((x0, x1), (y0, y1)) = (x.split_at(mid), y.split_at_mut(mid));
-                (Job::Forward { x: x0, y: y0 }, Job::Forward { x: x1, y: y1 })
-            }
-            Job::ForwardInPlace { xy } => {
-                let (a, b) = xy.split_at_mut(mid);
-                (Job::ForwardInPlace { xy: a }, Job::ForwardInPlace { xy: b })
-            }
-            Job::Derivative { x, d } => {
-                let ((x0, x1), (d0, d1)) = (x.split_at(mid), d.split_at_mut(mid));
-                (Job::Derivative { x: x0, d: d0 }, Job::Derivative { x: x1, d: d1 })
-            }
-            Job::Backward { x, dy, dx } => {
-                let ((x0, x1), (g0, g1), (o0, o1)) = (x.split_at(mid), dy.split_at(mid), dx.split_at_mut(mid));
-                (
-                    Job::Backward { x: x0, dy: g0, dx: o0 },
-                    Job::Backward { x: x1, dy: g1, dx: o1 },
-                )
-            }
-            Job::BackwardInPlace { x, dy_dx } => {
-                let ((x0, x1), (g0, g1)) = (x.split_at(mid), dy_dx.split_at_mut(mid));
-                (
-                    Job::BackwardInPlace { x: x0, dy_dx: g0 },
-                    Job::BackwardInPlace { x: x1, dy_dx: g1 },
-                )
-            }
-            Job::DerivativeFromOutput { y, d } => {
-                let ((y0, y1), (d0, d1)) = (y.split_at(mid), d.split_at_mut(mid));
-                (
-                    Job::DerivativeFromOutput { y: y0, d: d0 },
-                    Job::DerivativeFromOutput { y: y1, d: d1 },
-                )
-            }
-            Job::BackwardFromOutput { y, dy, dx } => {
-                let ((y0, y1), (g0, g1), (o0, o1)) = (y.split_at(mid), dy.split_at(mid), dx.split_at_mut(mid));
-                (
-                    Job::BackwardFromOutput { y: y0, dy: g0, dx: o0 },
-                    Job::BackwardFromOutput { y: y1, dy: g1, dx: o1 },
-                )
-            }
-        }
-    }
-}
-
-/// Runs `job` on the active backend: on the calling thread when `parallel` is false or the
-/// buffer is short, otherwise split into chunks on the current rayon pool.
-pub(crate) fn execute<K: Kernel>(k: &K, job: Job<'_>, parallel: bool, tier: Tier) {
-    let backend = backend::backend();
-    if parallel && job.len() >= PARALLEL_THRESHOLD && rayon::current_num_threads() > 1 {
-        run_split(backend, k, job, tier);
-    } else {
-        backend::run_on(backend, k, job, tier);
-    }
-}
-
-fn run_split<K: Kernel>(backend: Backend, k: &K, job: Job<'_>, tier: Tier) {
-    let n = job.len();
-    if n <= CHUNK {
-        backend::run_on(backend, k, job, tier);
-    } else {
-        let mid = (n / 2 / CHUNK).max(1) * CHUNK;
-        let (a, b) = job.split_at(mid);
-        rayon::join(|| run_split(backend, k, a, tier), || run_split(backend, k, b, tier));
-    }
-}
-
-/// Runs `job` with `k` on vectors `V`, in `tier`: the fast tier runs `V` wrapped in
-/// [`FastLanes`], for kernels that have one ([`Kernel::FAST_TIER`]); the others have a single
-/// tier and are not instantiated twice.
-#[inline(always)]
-pub(crate) fn run<V: Vector, K: Kernel>(k: &K, job: Job<'_>, tier: Tier) {
-    if K::FAST_TIER && tier == Tier::Fast {
-        run_vectors::<FastLanes<V>, K>(k, job)
-    } else {
-        run_vectors::<V, K>(k, job)
-    }
-}
-
-/// Runs `job` with `k` instantiated for `V`. Inlined into each backend's `#[target_feature]`
-/// trampoline so the whole loop is compiled for that instruction set. (The kernel calls go
-/// through the small `#[inline(always)]` ops below rather than closures: a closure is inlined
-/// only at LLVM's discretion, and one compiled on its own lacks the target feature, which turns
-/// every intrinsic into a call.)
-#[inline(always)]
-fn run_vectors<V: Vector, K: Kernel>(k: &K, job: Job<'_>) {
-    match job {
-        Job::Forward { x, y } => map1::<V, _>(x, y, Forward(k)),
-        Job::ForwardInPlace { xy } => map1_in_place::<V, _>(xy, Forward(k)),
-        Job::Derivative { x, d } => map1::<V, _>(x, d, Derivative(k)),
-        Job::Backward { x, dy, dx } => map2::<V, _>(x, dy, dx, Backward(k)),
-        Job::BackwardInPlace { x, dy_dx } => map2_in_place::<V, _>(x, dy_dx, Backward(k)),
-        Job::DerivativeFromOutput { y, d } => map1::<V, _>(y, d, DerivativeFromOutput(k)),
-        Job::BackwardFromOutput { y, dy, dx } => map2::<V, _>(y, dy, dx, BackwardFromOutput(k)),
-    }
-}
+/// One input, one output, of one element type.
+pub(crate) type UnaryIo<'a, E> = Io<'a, (In<'a, E>,), (Out<'a, E>,)>;
+/// Two inputs, one output, of one element type.
+pub(crate) type BinaryIo<'a, E> = Io<'a, (In<'a, E>, In<'a, E>), (Out<'a, E>,)>;
 
 /// A kernel function of one vector.
-trait Unary<V: Vector> {
-    fn apply(&self, x: V) -> V;
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum UnaryFn {
+    Forward,
+    Derivative,
+    DerivativeFromOutput,
 }
 
-/// A kernel function of two vectors (the input or output, and the incoming gradient).
-trait Binary<V: Vector> {
-    fn apply(&self, x: V, dy: V) -> V;
+/// A kernel function of two vectors: the input (or output) and the incoming gradient.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum BinaryFn {
+    Backward,
+    BackwardFromOutput,
 }
 
-struct Forward<'a, K>(&'a K);
-struct Derivative<'a, K>(&'a K);
-struct DerivativeFromOutput<'a, K>(&'a K);
-struct Backward<'a, K>(&'a K);
-struct BackwardFromOutput<'a, K>(&'a K);
+/// One slice-method call: which kernel function, over which buffers.
+pub(crate) enum Task<'a, E> {
+    Unary(UnaryFn, UnaryIo<'a, E>),
+    Binary(BinaryFn, BinaryIo<'a, E>),
+}
 
-impl<V: Vector, K: Kernel> Unary<V> for Forward<'_, K> {
+impl<E> Task<'_, E> {
+    fn is_from_output(&self) -> bool {
+        matches!(
+            self,
+            Task::Unary(UnaryFn::DerivativeFromOutput, _) | Task::Binary(BinaryFn::BackwardFromOutput, _)
+        )
+    }
+}
+
+/// A [`Task`] with its element type as a value, so that one non-generic function per kernel
+/// ([`Apply::run`](crate::Apply)) runs every element type.
+pub(crate) enum Work<'a> {
+    F32(Task<'a, f32>),
+    Bf16(Task<'a, bf16>),
+    F16(Task<'a, f16>),
+}
+
+impl Work<'_> {
+    fn is_from_output(&self) -> bool {
+        match self {
+            Work::F32(t) => t.is_from_output(),
+            Work::Bf16(t) => t.is_from_output(),
+            Work::F16(t) => t.is_from_output(),
+        }
+    }
+}
+
+/// Runs `work` with kernel `k` on the active backend, in `tier`: on the calling thread when
+/// `parallel` is false or the buffers are short, otherwise split into chunks on the current
+/// rayon pool. An error, running nothing, for a from-output function `k` does not have.
+pub(crate) fn execute<K: Kernel>(k: &K, work: Work<'_>, parallel: bool, tier: Tier) -> Result<(), FromOutputError> {
+    if work.is_from_output() && !k.has_derivative_from_output() {
+        return Err(FromOutputError {
+            activation: crate::Activation::describe_kernel(k),
+        });
+    }
+    let parallel = parallel && rayon::current_num_threads() > 1;
+    let backend = backend::backend();
+    match work {
+        Work::F32(task) => run_task(k, task, backend, parallel, tier),
+        Work::Bf16(task) => run_task(k, task, backend, parallel, tier),
+        Work::F16(task) => run_task(k, task, backend, parallel, tier),
+    }
+    Ok(())
+}
+
+fn run_task<K: Kernel, E: Element>(k: &K, task: Task<'_, E>, backend: Backend, parallel: bool, tier: Tier) {
+    match task {
+        Task::Unary(f, io) => for_chunks(io, parallel, &|io| {
+            backend::run(backend, Map { kernel: k, f, io, tier })
+        }),
+        Task::Binary(f, io) => for_chunks(io, parallel, &|io| {
+            backend::run(backend, Map { kernel: k, f, io, tier })
+        }),
+    }
+}
+
+/// Runs `run` on `io` whole, or (when `parallel` and long) on chunks of it across rayon.
+fn for_chunks<I: Inputs, O: Outputs>(io: Io<'_, I, O>, parallel: bool, run: &(impl Fn(Io<'_, I, O>) + Sync)) {
+    if parallel && io.len() >= PARALLEL_THRESHOLD {
+        split(io, run)
+    } else {
+        run(io)
+    }
+}
+
+fn split<I: Inputs, O: Outputs>(io: Io<'_, I, O>, run: &(impl Fn(Io<'_, I, O>) + Sync)) {
+    let n = io.len();
+    if n <= CHUNK {
+        run(io);
+    } else {
+        let mid = (n / 2 / CHUNK).max(1) * CHUNK;
+        let (a, b) = io.split_at(mid);
+        rayon::join(|| split(a, run), || split(b, run));
+    }
+}
+
+/// One chunk's work for a backend: kernel function `f` of `kernel` over `io`, in `tier`.
+struct Map<'a, 'k, K, F, I, O> {
+    kernel: &'k K,
+    f: F,
+    io: Io<'a, I, O>,
+    tier: Tier,
+}
+
+impl<K: Kernel, E: Element> VectorOp for Map<'_, '_, K, UnaryFn, (In<'_, E>,), (Out<'_, E>,)> {
+    /// The fast tier runs `V` wrapped in [`FastLanes`], for kernels that have one
+    /// ([`Kernel::FAST_TIER`]); the others have a single tier and are not instantiated twice.
+    #[inline(always)]
+    fn run<V: Vector>(self) {
+        if K::FAST_TIER && self.tier == Tier::Fast {
+            self.unary::<FastLanes<V>>()
+        } else {
+            self.unary::<V>()
+        }
+    }
+}
+
+impl<K: Kernel, E: Element> Map<'_, '_, K, UnaryFn, (In<'_, E>,), (Out<'_, E>,)> {
+    #[inline(always)]
+    fn unary<V: Vector>(self) {
+        let Map { kernel: k, f, io, .. } = self;
+        match f {
+            UnaryFn::Forward => map::<V, _, _, _, UNROLL>(io, Forward(k)),
+            UnaryFn::Derivative => map::<V, _, _, _, UNROLL>(io, Derivative(k)),
+            UnaryFn::DerivativeFromOutput => map::<V, _, _, _, UNROLL>(io, DerivativeFromOutput(k)),
+        }
+    }
+}
+
+impl<K: Kernel, E: Element> VectorOp for Map<'_, '_, K, BinaryFn, (In<'_, E>, In<'_, E>), (Out<'_, E>,)> {
+    #[inline(always)]
+    fn run<V: Vector>(self) {
+        if K::FAST_TIER && self.tier == Tier::Fast {
+            self.binary::<FastLanes<V>>()
+        } else {
+            self.binary::<V>()
+        }
+    }
+}
+
+impl<K: Kernel, E: Element> Map<'_, '_, K, BinaryFn, (In<'_, E>, In<'_, E>), (Out<'_, E>,)> {
+    #[inline(always)]
+    fn binary<V: Vector>(self) {
+        let Map { kernel: k, f, io, .. } = self;
+        match f {
+            BinaryFn::Backward => map::<V, _, _, _, UNROLL>(io, Backward(k)),
+            BinaryFn::BackwardFromOutput => map::<V, _, _, _, UNROLL>(io, BackwardFromOutput(k)),
+        }
+    }
+}
+
+/// A function of vectors: the inputs' vectors `X` to the outputs' `Y`. The map calls it
+/// through this `#[inline(always)]` method rather than a closure: a closure is inlined only at
+/// LLVM's discretion, and one compiled on its own lacks the ISA's target features, which turns
+/// every intrinsic into a call.
+trait LaneFn<V: Vector, X, Y> {
+    fn apply(&self, x: X) -> Y;
+}
+
+struct Forward<'k, K>(&'k K);
+struct Derivative<'k, K>(&'k K);
+struct DerivativeFromOutput<'k, K>(&'k K);
+struct Backward<'k, K>(&'k K);
+struct BackwardFromOutput<'k, K>(&'k K);
+
+impl<V: Vector, K: Kernel> LaneFn<V, V, V> for Forward<'_, K> {
     #[inline(always)]
     fn apply(&self, x: V) -> V {
         self.0.forward(x)
     }
 }
-impl<V: Vector, K: Kernel> Unary<V> for Derivative<'_, K> {
+impl<V: Vector, K: Kernel> LaneFn<V, V, V> for Derivative<'_, K> {
     #[inline(always)]
     fn apply(&self, x: V) -> V {
         self.0.derivative(x)
     }
 }
-impl<V: Vector, K: Kernel> Unary<V> for DerivativeFromOutput<'_, K> {
+impl<V: Vector, K: Kernel> LaneFn<V, V, V> for DerivativeFromOutput<'_, K> {
     #[inline(always)]
     fn apply(&self, y: V) -> V {
         self.0.derivative_from_output(y)
     }
 }
-impl<V: Vector, K: Kernel> Binary<V> for Backward<'_, K> {
+impl<V: Vector, K: Kernel> LaneFn<V, (V, V), V> for Backward<'_, K> {
     #[inline(always)]
-    fn apply(&self, x: V, dy: V) -> V {
+    fn apply(&self, (x, dy): (V, V)) -> V {
         self.0.backward(x, dy)
     }
 }
-impl<V: Vector, K: Kernel> Binary<V> for BackwardFromOutput<'_, K> {
+impl<V: Vector, K: Kernel> LaneFn<V, (V, V), V> for BackwardFromOutput<'_, K> {
     #[inline(always)]
-    fn apply(&self, y: V, dy: V) -> V {
+    fn apply(&self, (y, dy): (V, V)) -> V {
         self.0.backward_from_output(y, dy)
     }
 }
 
-/// Loads the last `src.len() < V::LANES` elements into a zero-padded vector.
+/// The map: `f` over every element of `io`'s inputs into its outputs, `U` vectors per step,
+/// then single vectors, then the tail. Every vector (of a step, single, or the tail) is the
+/// same call of `f` on the same lanes, so the unrolling never changes a result. Each step loads
+/// all its vectors before storing any, so an output that is an input's buffer reads the input.
 #[inline(always)]
-fn load_tail<V: Vector>(src: &[f32]) -> V {
-    let mut padded = [0.0f32; MAX_LANES];
-    padded[..src.len()].copy_from_slice(src);
-    V::load(&padded)
-}
-
-#[inline(always)]
-fn store_tail<V: Vector>(v: V, dst: &mut [f32]) {
-    let mut padded = [0.0f32; MAX_LANES];
-    v.store(&mut padded);
-    let n = dst.len();
-    dst.copy_from_slice(&padded[..n]);
-}
-
-// The loops below take two vectors per step: the two kernel evaluations are independent, so
-// the out-of-order core overlaps two dependency chains instead of waiting on one. The unrolling
-// never changes a result: every vector, paired, single or the padded tail, is the same kernel
-// call on the same lanes, so an element's bits do not depend on its position in the buffer.
-// What is left after the pairs is at most one whole vector plus the padded tail.
-
-#[inline(always)]
-fn map1<V: Vector, F: Unary<V>>(x: &[f32], out: &mut [f32], f: F) {
-    let mut pairs = x.chunks_exact(2 * V::LANES);
-    let mut out_pairs = out.chunks_exact_mut(2 * V::LANES);
-    for (x, out) in (&mut pairs).zip(&mut out_pairs) {
-        let (a, b) = (f.apply(V::load(x)), f.apply(V::load(&x[V::LANES..])));
-        a.store(out);
-        b.store(&mut out[V::LANES..]);
+fn map<V, I, O, F, const U: usize>(mut io: Io<'_, I, O>, f: F)
+where
+    V: Vector,
+    I: Inputs,
+    O: Outputs,
+    F: LaneFn<V, I::Vectors<V>, O::Vectors<V>>,
+{
+    let n = io.len();
+    let step = U * V::LANES;
+    let mut i = 0;
+    while n - i >= step {
+        let mut xs = [io.load::<V>(i); U];
+        for (u, x) in xs.iter_mut().enumerate().skip(1) {
+            *x = io.load::<V>(i + u * V::LANES);
+        }
+        let mut ys = [f.apply(xs[0]); U];
+        for (y, &x) in ys.iter_mut().zip(&xs).skip(1) {
+            *y = f.apply(x);
+        }
+        for (u, y) in ys.into_iter().enumerate() {
+            io.store::<V>(i + u * V::LANES, y);
+        }
+        i += step;
     }
-    let mut xs = pairs.remainder().chunks_exact(V::LANES);
-    let mut outs = out_pairs.into_remainder().chunks_exact_mut(V::LANES);
-    for (x, out) in (&mut xs).zip(&mut outs) {
-        f.apply(V::load(x)).store(out);
+    while n - i >= V::LANES {
+        let y = f.apply(io.load::<V>(i));
+        io.store::<V>(i, y);
+        i += V::LANES;
     }
-    let tail = xs.remainder();
-    if !tail.is_empty() {
-        store_tail(f.apply(load_tail::<V>(tail)), outs.into_remainder());
-    }
-}
-
-#[inline(always)]
-fn map1_in_place<V: Vector, F: Unary<V>>(xy: &mut [f32], f: F) {
-    let mut pairs = xy.chunks_exact_mut(2 * V::LANES);
-    for xy in &mut pairs {
-        let (first, second) = xy.split_at_mut(V::LANES);
-        let (a, b) = (f.apply(V::load(first)), f.apply(V::load(second)));
-        a.store(first);
-        b.store(second);
-    }
-    let mut chunks = pairs.into_remainder().chunks_exact_mut(V::LANES);
-    for xy in &mut chunks {
-        f.apply(V::load(xy)).store(xy);
-    }
-    let tail = chunks.into_remainder();
-    if !tail.is_empty() {
-        let v = f.apply(load_tail::<V>(tail));
-        store_tail(v, tail);
-    }
-}
-
-#[inline(always)]
-fn map2<V: Vector, F: Binary<V>>(a: &[f32], b: &[f32], out: &mut [f32], f: F) {
-    let mut a_pairs = a.chunks_exact(2 * V::LANES);
-    let mut b_pairs = b.chunks_exact(2 * V::LANES);
-    let mut out_pairs = out.chunks_exact_mut(2 * V::LANES);
-    for ((a, b), out) in (&mut a_pairs).zip(&mut b_pairs).zip(&mut out_pairs) {
-        let first = f.apply(V::load(a), V::load(b));
-        let second = f.apply(V::load(&a[V::LANES..]), V::load(&b[V::LANES..]));
-        first.store(out);
-        second.store(&mut out[V::LANES..]);
-    }
-    let mut as_ = a_pairs.remainder().chunks_exact(V::LANES);
-    let mut bs = b_pairs.remainder().chunks_exact(V::LANES);
-    let mut outs = out_pairs.into_remainder().chunks_exact_mut(V::LANES);
-    for ((a, b), out) in (&mut as_).zip(&mut bs).zip(&mut outs) {
-        f.apply(V::load(a), V::load(b)).store(out);
-    }
-    let (a, b) = (as_.remainder(), bs.remainder());
-    if !a.is_empty() {
-        store_tail(f.apply(load_tail::<V>(a), load_tail::<V>(b)), outs.into_remainder());
-    }
-}
-
-#[inline(always)]
-fn map2_in_place<V: Vector, F: Binary<V>>(a: &[f32], b_out: &mut [f32], f: F) {
-    let mut a_pairs = a.chunks_exact(2 * V::LANES);
-    let mut b_pairs = b_out.chunks_exact_mut(2 * V::LANES);
-    for (a, b) in (&mut a_pairs).zip(&mut b_pairs) {
-        let (b_first, b_second) = b.split_at_mut(V::LANES);
-        let first = f.apply(V::load(a), V::load(b_first));
-        let second = f.apply(V::load(&a[V::LANES..]), V::load(b_second));
-        first.store(b_first);
-        second.store(b_second);
-    }
-    let mut as_ = a_pairs.remainder().chunks_exact(V::LANES);
-    let mut bs = b_pairs.into_remainder().chunks_exact_mut(V::LANES);
-    for (a, b) in (&mut as_).zip(&mut bs) {
-        f.apply(V::load(a), V::load(b)).store(b);
-    }
-    let (a, b) = (as_.remainder(), bs.into_remainder());
-    if !a.is_empty() {
-        let v = f.apply(load_tail::<V>(a), load_tail::<V>(b));
-        store_tail(v, b);
+    if i < n {
+        let y = f.apply(io.load_tail::<V>(i));
+        io.store_tail::<V>(i, y);
     }
 }

@@ -1,7 +1,7 @@
 //! # actkern
 //!
-//! SIMD-vectorized neural-network activation functions and their gradients over `f32` slices,
-//! following PyTorch's CPU semantics. Every formula, parameter, value at a kink, special-value
+//! SIMD-vectorized neural-network activation functions and their gradients over `f32`, `bf16`
+//! and `f16` slices, following PyTorch's CPU semantics. Every formula, parameter, value at a kink, special-value
 //! rule and accuracy bound is in the contract, `docs/CONTRACT.md` (shipped with the crate); the
 //! code and tests cite it as `CONTRACT §n`.
 //!
@@ -43,6 +43,7 @@ mod apply;
 #[allow(unsafe_code)]
 mod backend;
 mod driver;
+mod element;
 pub mod kernel;
 pub mod math;
 pub mod reference;
@@ -50,8 +51,12 @@ mod spec;
 
 pub use activation::{ACTIVATIONS, Activation, ActivationInfo};
 pub use apply::{Apply, Custom, Fast, FromOutputError, InTier, KernelVisitor, Serial, Tier};
-pub use backend::{Backend, BackendError, Vector, backend, set_backend, with_backend};
+pub use backend::{Backend, BackendError, Vector, backend, backend_from_env, set_backend, with_backend};
 pub use driver::PARALLEL_THRESHOLD;
+pub use element::{Dtype, DtypeError, Element};
+/// The `half` crate, whose [`bf16`](half::bf16) and [`f16`](half::f16) are the 16-bit element
+/// types, re-exported so that a user's version always matches actkern's.
+pub use half;
 pub use kernel::{FromOutput, FromOutputSupport, Kernel, Param, ParamKind, ParamType, ParamValue, Params, Range};
 
 /// The typed kernels by name (`actkern::Gelu`, `actkern::Tanh`, ...), documented at the root.

@@ -604,6 +604,7 @@ pub extern "C" fn actkern_backend() -> *const c_char {
         actkern::Backend::Portable => c"portable",
         actkern::Backend::Avx2 => c"avx2",
         actkern::Backend::Avx512 => c"avx512",
+        _ => c"unknown",
     });
     name.as_ptr()
 }

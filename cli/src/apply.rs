@@ -100,7 +100,7 @@ pub fn run(args: ApplyArgs) -> Result<(), CliError> {
     };
     if mode == Mode::BackwardFromOutput && !act.has_backward_from_output() {
         let e = act
-            .backward_from_output(&[], &[], &mut [])
+            .backward_from_output::<f32>(&[], &[], &mut [])
             .expect_err("has_backward_from_output is false");
         return Err(CliError::input(format!(
             "{}; use --backward DY with INPUT holding x instead",

@@ -6,6 +6,7 @@
 
 use super::Vector;
 use core::ops::{Add, Div, Mul, Neg, Sub};
+use half::{bf16, f16};
 
 /// `V`'s lanes, run by the kernels in the fast tier.
 #[derive(Clone, Copy, Debug)]
@@ -64,6 +65,30 @@ impl<V: Vector> Vector for FastLanes<V> {
     #[inline(always)]
     fn store(self, dst: &mut [f32]) {
         self.0.store(dst)
+    }
+    #[inline(always)]
+    fn load_partial(src: &[f32]) -> Self {
+        FastLanes(V::load_partial(src))
+    }
+    #[inline(always)]
+    fn store_partial(self, dst: &mut [f32]) {
+        self.0.store_partial(dst)
+    }
+    #[inline(always)]
+    fn load_bf16(src: &[bf16]) -> Self {
+        FastLanes(V::load_bf16(src))
+    }
+    #[inline(always)]
+    fn store_bf16(self, dst: &mut [bf16]) {
+        self.0.store_bf16(dst)
+    }
+    #[inline(always)]
+    fn load_f16(src: &[f16]) -> Self {
+        FastLanes(V::load_f16(src))
+    }
+    #[inline(always)]
+    fn store_f16(self, dst: &mut [f16]) {
+        self.0.store_f16(dst)
     }
     #[inline(always)]
     fn mul_add(self, a: Self, b: Self) -> Self {

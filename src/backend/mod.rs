@@ -1,13 +1,23 @@
-//! The vector types every kernel is instantiated for, and the run-time choice between them.
+//! The instruction sets kernels run on: one token type per ISA, and the run-time choice.
 //!
-//! A kernel is written once against [`Vector`]; this module instantiates it four times:
+//! A kernel is written once against [`Vector`]. Each ISA is a token type implementing [`Isa`]:
+//! a value of it exists only once the CPU has been found to have the instructions
+//! ([`Isa::detect`]), and its entry point ([`Isa::run`]) runs a generic [`VectorOp`] on its
+//! vector type, compiled for those instructions. The entry point knows nothing of kernels or
+//! buffers. The x86 vector types are private to their modules and reachable only through
+//! their token, so their intrinsic wrappers only ever run on a CPU that has the instructions.
 //!
-//! | [`Backend`] | vector type | lanes | fused multiply-add | when |
-//! |---|---|---|---|---|
-//! | `Avx512` | `__m512` | 16 | `vfmadd…ps` | x86-64 with AVX-512F, detected at run time |
-//! | `Avx2` | `__m256` | 8 | `vfmadd…ps` | x86-64 with AVX2 and FMA, detected at run time |
-//! | `Portable` | [`wide::f32x8`] | 8 | `wide`'s when the build enables `fma` (and on aarch64), else emulated exactly in `f64` | every target |
-//! | `Scalar` | `f32` | 1 | `f32::mul_add` | every target; the bit-exact reference of the others |
+//! | [`Backend`] | token | vector type | lanes | fused multiply-add | bf16 / f16 conversion | when |
+//! |---|---|---|---|---|---|---|
+//! | `Avx512` | `x86_avx512::Avx512` | `__m512` | 16 | `vfmadd…ps` | 16-bit shift and integer round-to-nearest-even / `vcvtph2ps`, `vcvtps2ph` | x86-64 with AVX-512F, detected at run time |
+//! | `Avx2` | `x86_avx2::Avx2` | `__m256` | 8 | `vfmadd…ps` | the same integer forms / F16C | x86-64 with AVX2, FMA and F16C, detected at run time |
+//! | `Portable` | `portable::Portable` | [`wide::f32x8`] | 8 | `wide`'s when the build enables `fma` (and on aarch64), else emulated exactly in `f64` | `half`, lane by lane | every target |
+//! | `Scalar` | `scalar::Scalar` | `f32` | 1 | `f32::mul_add` | `half` | every target; the bit-exact reference of the others |
+//!
+//! AVX-512 stores bf16 by the integer form even where AVX512_BF16 exists: `vcvtneps2bf16`
+//! flushes subnormal inputs to zero (measured on this project's Zen 4: `1.17e-38` gives `0x0000`
+//! where `bf16::from_f32` gives `0x007f`), so it would need a correction to give `half`'s bits,
+//! and the integer form already costs little next to any kernel (`BENCHMARKS.md`).
 //!
 //! Every operation of [`Vector`] is an IEEE-754 operation rounded once (add, mul, div, fused
 //! multiply-add, compare, select, exact bit manipulation), so all four backends give the same
@@ -16,13 +26,15 @@
 //! `f32`, which is the correctly rounded result (`portable.rs`); that costs speed, not bits.
 //!
 //! `unsafe` in the library is confined to this module (the crate root denies `unsafe_code`
-//! elsewhere): the intrinsics wrappers of the two x86 backends, and the calls in `run_on`
-//! into their `#[target_feature]` functions after the CPU check. Every `unsafe` block carries a
-//! `// Safety:` comment giving its reason, which clippy enforces here.
+//! elsewhere): the intrinsics wrappers of the two x86 backends, their tokens' calls into their
+//! `#[target_feature]` entry points, and the pointer arithmetic of the buffer views in
+//! [`view`]. Every `unsafe` block carries a `// Safety:` comment giving its reason, which
+//! clippy enforces here.
 #![deny(clippy::undocumented_unsafe_blocks)]
 
 use core::fmt;
 use core::ops::{Add, BitAnd, BitOr, Div, Mul, Neg, Not, Sub};
+use half::{bf16, f16};
 use std::cell::Cell;
 use std::str::FromStr;
 use std::sync::atomic::{AtomicU8, Ordering};
@@ -30,10 +42,41 @@ use std::sync::atomic::{AtomicU8, Ordering};
 pub(crate) mod fast;
 pub(crate) mod portable;
 pub(crate) mod scalar;
+pub(crate) mod view;
 #[cfg(target_arch = "x86_64")]
+pub(crate) mod x86_avx2;
+#[cfg(not(target_arch = "x86_64"))]
+#[path = "not_x86.rs"]
 pub(crate) mod x86_avx2;
 #[cfg(target_arch = "x86_64")]
 pub(crate) mod x86_avx512;
+#[cfg(not(target_arch = "x86_64"))]
+#[path = "not_x86.rs"]
+pub(crate) mod x86_avx512;
+
+/// The widest vector of any backend: tails are padded to this.
+pub(crate) const MAX_LANES: usize = 16;
+
+/// An operation over vectors of any width, run by an ISA's entry point on its vector type.
+pub(crate) trait VectorOp {
+    /// Runs the operation on vectors `V`.
+    fn run<V: Vector>(self);
+}
+
+/// One instruction set: its row of the table (name, lanes, detection, entry point).
+///
+/// A value of the type is the proof that the CPU has the instructions: [`Isa::detect`] is the
+/// only way to make one.
+pub(crate) trait Isa: Copy {
+    /// The name used by `ACTKERN_BACKEND`, the CLI and the C ABI.
+    const NAME: &'static str;
+    /// Lanes of its vector type.
+    const LANES: usize;
+    /// The token, if this CPU has the instructions.
+    fn detect() -> Option<Self>;
+    /// Runs `op` on this ISA's vector type, compiled for its instructions.
+    fn run<Op: VectorOp>(self, op: Op);
+}
 
 /// A SIMD vector of `f32` lanes: the type a kernel is written against.
 ///
@@ -58,6 +101,61 @@ pub trait Vector:
     fn load(src: &[f32]) -> Self;
     /// Writes the lanes to the first `LANES` elements of `dst` (panics if it is shorter).
     fn store(self, dst: &mut [f32]);
+    /// Reads `src` (shorter than `LANES`) into the first lanes; the others are zero. AVX-512
+    /// uses a masked load; the default goes through a zero-padded copy.
+    #[inline(always)]
+    fn load_partial(src: &[f32]) -> Self {
+        let mut padded = [0.0f32; MAX_LANES];
+        padded[..src.len()].copy_from_slice(src);
+        Self::load(&padded)
+    }
+    /// Writes the first `dst.len()` (fewer than `LANES`) lanes to `dst`.
+    #[inline(always)]
+    fn store_partial(self, dst: &mut [f32]) {
+        let mut padded = [0.0f32; MAX_LANES];
+        self.store(&mut padded);
+        let n = dst.len();
+        dst.copy_from_slice(&padded[..n]);
+    }
+    /// Reads the first `LANES` elements of `src`, widened exactly to `f32`. The default goes
+    /// lane by lane through `half`; the x86 backends shift each element into the high half.
+    #[inline(always)]
+    fn load_bf16(src: &[bf16]) -> Self {
+        let mut wide = [0.0f32; MAX_LANES];
+        for (w, s) in wide.iter_mut().zip(&src[..Self::LANES]) {
+            *w = s.to_f32();
+        }
+        Self::load(&wide)
+    }
+    /// Writes the lanes, each rounded once to nearest-even (NaN stays NaN, quieted), to the first
+    /// `LANES` elements of `dst`: `bf16::from_f32`'s bits.
+    #[inline(always)]
+    fn store_bf16(self, dst: &mut [bf16]) {
+        let mut wide = [0.0f32; MAX_LANES];
+        self.store(&mut wide);
+        for (d, w) in dst[..Self::LANES].iter_mut().zip(wide) {
+            *d = bf16::from_f32(w);
+        }
+    }
+    /// Reads the first `LANES` elements of `src`, widened exactly to `f32`.
+    #[inline(always)]
+    fn load_f16(src: &[f16]) -> Self {
+        let mut wide = [0.0f32; MAX_LANES];
+        for (w, s) in wide.iter_mut().zip(&src[..Self::LANES]) {
+            *w = s.to_f32();
+        }
+        Self::load(&wide)
+    }
+    /// Writes the lanes, each rounded once to nearest-even (beyond ±65504 to ±inf, NaN stays
+    /// NaN), to the first `LANES` elements of `dst`: `f16::from_f32`'s bits.
+    #[inline(always)]
+    fn store_f16(self, dst: &mut [f16]) {
+        let mut wide = [0.0f32; MAX_LANES];
+        self.store(&mut wide);
+        for (d, w) in dst[..Self::LANES].iter_mut().zip(wide) {
+            *d = f16::from_f32(w);
+        }
+    }
 
     /// `self · a + b`, rounded once (fused multiply-add) on every backend, so the same bits
     /// everywhere: `Portable` emulates it exactly where the build has no FMA instruction.
@@ -140,6 +238,7 @@ pub trait Vector:
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[repr(u8)]
+#[non_exhaustive]
 pub enum Backend {
     /// One lane at a time through the same kernels, with fused multiply-add: the bit-exact
     /// reference of the other backends. Slow; for testing and reproducibility.
@@ -149,7 +248,7 @@ pub enum Backend {
     /// multiply-add is emulated exactly where the build has no FMA instruction, so it gives the
     /// same bits as the other backends, slowly in a default x86-64 build.
     Portable = 2,
-    /// 8 lanes of AVX2 with FMA, chosen at run time.
+    /// 8 lanes of AVX2 with FMA (and F16C for f16 buffers), chosen at run time.
     Avx2 = 3,
     /// 16 lanes of AVX-512F, chosen at run time.
     Avx512 = 4,
@@ -161,34 +260,17 @@ impl Backend {
 
     /// The lower-case name used by `ACTKERN_BACKEND`, the CLI and the C ABI.
     pub const fn name(self) -> &'static str {
-        match self {
-            Backend::Scalar => "scalar",
-            Backend::Portable => "portable",
-            Backend::Avx2 => "avx2",
-            Backend::Avx512 => "avx512",
-        }
+        isa_table!(self, |T| <T as Isa>::NAME)
     }
 
     /// Lanes of the vector type this backend runs kernels on.
     pub const fn lanes(self) -> usize {
-        match self {
-            Backend::Scalar => 1,
-            Backend::Portable | Backend::Avx2 => 8,
-            Backend::Avx512 => 16,
-        }
+        isa_table!(self, |T| <T as Isa>::LANES)
     }
 
     /// Whether this CPU can run the backend.
     pub fn is_available(self) -> bool {
-        match self {
-            Backend::Scalar | Backend::Portable => true,
-            #[cfg(target_arch = "x86_64")]
-            Backend::Avx2 => std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma"),
-            #[cfg(target_arch = "x86_64")]
-            Backend::Avx512 => std::arch::is_x86_feature_detected!("avx512f"),
-            #[cfg(not(target_arch = "x86_64"))]
-            Backend::Avx2 | Backend::Avx512 => false,
-        }
+        isa_table!(self, |T| <T as Isa>::detect().is_some())
     }
 
     /// The widest backend this CPU supports.
@@ -257,6 +339,43 @@ impl FromStr for Backend {
     }
 }
 
+/// The table of ISAs: evaluates `$body` with `$isa` standing for `backend`'s token type.
+macro_rules! isa_table {
+    ($backend:expr, |$isa:ident| $body:expr) => {
+        match $backend {
+            Backend::Scalar => {
+                type $isa = scalar::Scalar;
+                $body
+            }
+            Backend::Portable => {
+                type $isa = portable::Portable;
+                $body
+            }
+            Backend::Avx2 => {
+                type $isa = x86_avx2::Avx2;
+                $body
+            }
+            Backend::Avx512 => {
+                type $isa = x86_avx512::Avx512;
+                $body
+            }
+        }
+    };
+}
+use isa_table;
+
+/// Runs `op` on `backend`'s vector type. Panics if the CPU lacks the backend's instructions,
+/// which [`backend`], [`set_backend`] and [`with_backend`] never let happen.
+pub(crate) fn run<Op: VectorOp>(backend: Backend, op: Op) {
+    fn enter<I: Isa, Op: VectorOp>(op: Op) {
+        match I::detect() {
+            Some(isa) => isa.run(op),
+            None => panic!("actkern: backend `{}` used on a CPU without its instructions", I::NAME),
+        }
+    }
+    isa_table!(backend, |I| enter::<I, Op>(op))
+}
+
 /// 0 until the first call decides; then a `Backend` discriminant.
 static ACTIVE: AtomicU8 = AtomicU8::new(0);
 
@@ -265,9 +384,10 @@ thread_local! {
     static OVERRIDE: Cell<u8> = const { Cell::new(0) };
 }
 
-/// The backend kernels run on now. The first call reads `ACTKERN_BACKEND` (panicking with a
-/// clear message if it names an unknown or unsupported backend: a silent fallback would make
-/// benchmarks and reproducibility runs lie) or detects the CPU; later calls are one atomic load.
+/// The backend kernels run on now. The first call reads `ACTKERN_BACKEND` or detects the CPU;
+/// later calls are one atomic load. A value naming an unknown or unsupported backend is an
+/// error message on stderr, once, and the widest backend runs instead (a program that must not
+/// run on another backend than asked checks [`backend_from_env`] first, as the CLI does).
 pub fn backend() -> Backend {
     if let Some(b) = Backend::from_u8(OVERRIDE.with(Cell::get)) {
         return b;
@@ -275,12 +395,13 @@ pub fn backend() -> Backend {
     match Backend::from_u8(ACTIVE.load(Ordering::Relaxed)) {
         Some(b) => b,
         None => {
-            let chosen = match std::env::var("ACTKERN_BACKEND") {
-                Ok(name) if !name.trim().is_empty() => match name.parse::<Backend>().and_then(check_available) {
-                    Ok(b) => b,
-                    Err(e) => panic!("ACTKERN_BACKEND: {e}"),
-                },
-                _ => Backend::best(),
+            let chosen = match backend_from_env() {
+                Ok(Some(b)) => b,
+                Ok(None) => Backend::best(),
+                Err(e) => {
+                    eprintln!("actkern: ACTKERN_BACKEND: {e}; using `{}`", Backend::best());
+                    Backend::best()
+                }
             };
             // A concurrent first call may have stored its own (identical) choice, or
             // `set_backend` may have run: keep whichever landed first.
@@ -289,6 +410,23 @@ pub fn backend() -> Backend {
                 Err(existing) => Backend::from_u8(existing).unwrap_or(chosen),
             }
         }
+    }
+}
+
+/// The backend the `ACTKERN_BACKEND` environment variable asks for: `Ok(None)` when it is unset
+/// or empty, an error when it names an unknown backend or one this CPU lacks.
+///
+/// ```
+/// // In a test process the variable is normally unset.
+/// if std::env::var_os("ACTKERN_BACKEND").is_none() {
+///     assert_eq!(actkern::backend_from_env(), Ok(None));
+/// }
+/// ```
+pub fn backend_from_env() -> Result<Option<Backend>, BackendError> {
+    match std::env::var("ACTKERN_BACKEND") {
+        Ok(name) if !name.trim().is_empty() => name.parse::<Backend>().and_then(check_available).map(Some),
+        Ok(_) | Err(std::env::VarError::NotPresent) => Ok(None),
+        Err(std::env::VarError::NotUnicode(name)) => Err(BackendError::Unknown(name.to_string_lossy().into_owned())),
     }
 }
 
@@ -343,36 +481,4 @@ pub fn with_backend<R>(b: Backend, f: impl FnOnce() -> R) -> Result<R, BackendEr
     }
     let _restore = Restore(OVERRIDE.with(|o| o.replace(b as u8)));
     Ok(f())
-}
-
-/// Runs `job` with kernel `k` on `backend`'s vector type, in `tier`.
-///
-/// `backend` must be available; `dispatch` only passes backends that came from [`backend`] or
-/// were checked by [`Backend::is_available`].
-#[inline]
-pub(crate) fn run_on<K: crate::Kernel>(backend: Backend, k: &K, job: crate::driver::Job<'_>, tier: crate::Tier) {
-    match backend {
-        Backend::Scalar => crate::driver::run::<f32, K>(k, job, tier),
-        Backend::Portable => crate::driver::run::<wide::f32x8, K>(k, job, tier),
-        #[cfg(target_arch = "x86_64")]
-        Backend::Avx2 => {
-            assert!(
-                Backend::Avx2.is_available(),
-                "Avx2 backend used on a CPU without AVX2+FMA"
-            );
-            // Safety: the CPU has AVX2 and FMA (checked just above; detection is cached by std).
-            unsafe { x86_avx2::run(k, job, tier) }
-        }
-        #[cfg(target_arch = "x86_64")]
-        Backend::Avx512 => {
-            assert!(
-                Backend::Avx512.is_available(),
-                "Avx512 backend used on a CPU without AVX-512F"
-            );
-            // Safety: the CPU has AVX-512F (checked just above; detection is cached by std).
-            unsafe { x86_avx512::run(k, job, tier) }
-        }
-        #[cfg(not(target_arch = "x86_64"))]
-        Backend::Avx2 | Backend::Avx512 => unreachable!("x86 backends are never available here"),
-    }
 }

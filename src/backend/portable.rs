@@ -4,7 +4,22 @@
 //! [`fused_via_f64`] computes the same single rounding in software, so this backend gives the
 //! same bits as the others in every build (at a cost in speed).
 
-use super::Vector;
+use super::{Isa, Vector, VectorOp};
+
+/// `wide`'s eight lanes, in whatever instructions the build targets: every CPU has it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Portable;
+
+impl Isa for Portable {
+    const NAME: &'static str = "portable";
+    const LANES: usize = 8;
+    fn detect() -> Option<Portable> {
+        Some(Portable)
+    }
+    fn run<Op: VectorOp>(self, op: Op) {
+        op.run::<f32x8>()
+    }
+}
 use wide::{f32x8, i32x8};
 
 /// Whether `wide`'s `mul_add` is a fused instruction in this build (x86 with FMA enabled at

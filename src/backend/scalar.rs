@@ -1,7 +1,22 @@
 //! One-lane instantiation: `f32` itself. `mul_add` is `f32::mul_add`, a single rounding like the
 //! FMA instructions of the x86 backends, so this backend reproduces their bits.
 
-use super::Vector;
+use super::{Isa, Vector, VectorOp};
+
+/// The one-lane ISA: every CPU has it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Scalar;
+
+impl Isa for Scalar {
+    const NAME: &'static str = "scalar";
+    const LANES: usize = 1;
+    fn detect() -> Option<Scalar> {
+        Some(Scalar)
+    }
+    fn run<Op: VectorOp>(self, op: Op) {
+        op.run::<f32>()
+    }
+}
 
 impl Vector for f32 {
     type Mask = bool;

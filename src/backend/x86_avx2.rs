@@ -1,32 +1,53 @@
 //! AVX2 + FMA instantiation: 8 lanes in a `__m256`, masks as all-ones/all-zeros lanes.
 //!
-//! Every intrinsic here needs AVX (some AVX2 or FMA). The wrappers are `#[inline(always)]` and
-//! only ever inlined into [`run`], a `#[target_feature(enable = "avx2,fma")]` function that
-//! `backend::run_on` calls only after detecting both features, so each `unsafe` block below runs
-//! on a CPU that has the instruction.
+//! Every intrinsic here needs AVX (some AVX2, FMA or F16C). The vector type is private to this
+//! module: the only code that ever holds one is an operation run by [`Avx2::run`], and an
+//! [`Avx2`] token exists only once AVX2, FMA and F16C have been detected. So every intrinsic
+//! below runs on a CPU that has it; the wrappers are `#[inline(always)]`, so they are compiled
+//! into the `#[target_feature(enable = "avx2,fma,f16c")]` entry point.
 
-use super::Vector;
+use super::{Isa, Vector, VectorOp};
 use core::arch::x86_64::*;
 use core::ops::{Add, BitAnd, BitOr, Div, Mul, Neg, Not, Sub};
+use half::{bf16, f16};
+
+/// The AVX2 ISA: a value proves the CPU has AVX2, FMA and F16C (every AVX2 CPU has F16C).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Avx2(());
+
+impl Isa for Avx2 {
+    const NAME: &'static str = "avx2";
+    const LANES: usize = 8;
+    fn detect() -> Option<Avx2> {
+        (std::arch::is_x86_feature_detected!("avx2")
+            && std::arch::is_x86_feature_detected!("fma")
+            && std::arch::is_x86_feature_detected!("f16c"))
+        .then_some(Avx2(()))
+    }
+    fn run<Op: VectorOp>(self, op: Op) {
+        // Safety: the token exists, so AVX2, FMA and F16C were detected.
+        unsafe { enter(op) }
+    }
+}
+
+/// Runs `op` on 8-lane vectors, compiled for AVX2, FMA and F16C.
+///
+/// # Safety
+/// The CPU must support AVX2, FMA and F16C.
+#[target_feature(enable = "avx2,fma,f16c")]
+unsafe fn enter<Op: VectorOp>(op: Op) {
+    op.run::<F32x8>()
+}
 
 /// Eight `f32` lanes in an AVX register.
 #[derive(Clone, Copy, Debug)]
 #[repr(transparent)]
-pub struct F32x8(__m256);
+struct F32x8(__m256);
 
 /// Comparison result: each lane all ones (true) or all zeros (false).
 #[derive(Clone, Copy, Debug)]
 #[repr(transparent)]
-pub struct Mask8(__m256);
-
-/// Runs `job` with `k` on 8-lane AVX2 vectors.
-///
-/// # Safety
-/// The CPU must support AVX2 and FMA.
-#[target_feature(enable = "avx2,fma")]
-pub(crate) unsafe fn run<K: crate::Kernel>(k: &K, job: crate::driver::Job<'_>, tier: crate::Tier) {
-    crate::driver::run::<F32x8, K>(k, job, tier)
-}
+struct Mask8(__m256);
 
 macro_rules! binary_op {
     ($ty:ident, $trait:ident, $method:ident, $intrinsic:ident) => {
@@ -34,7 +55,7 @@ macro_rules! binary_op {
             type Output = $ty;
             #[inline(always)]
             fn $method(self, rhs: $ty) -> $ty {
-                // Safety: AVX is present (module header: only inlined into `run`).
+                // Safety: AVX is present (module header: only reachable through the token).
                 $ty(unsafe { $intrinsic(self.0, rhs.0) })
             }
         }
@@ -97,6 +118,56 @@ impl Vector for F32x8 {
         let dst = &mut dst[..8];
         // Safety: `dst` holds 8 writable floats (sliced above); AVX is present.
         unsafe { _mm256_storeu_ps(dst.as_mut_ptr(), self.0) }
+    }
+    #[inline(always)]
+    fn load_bf16(src: &[bf16]) -> F32x8 {
+        let src = &src[..8];
+        // A bf16 is the high half of the f32 with the same value: widen to 32 bits, shift up.
+        // Safety: `src` holds 8 readable bf16, 16 bytes (sliced above); AVX2 is present.
+        F32x8(unsafe {
+            let halves = _mm_loadu_si128(src.as_ptr().cast());
+            _mm256_castsi256_ps(_mm256_slli_epi32::<16>(_mm256_cvtepu16_epi32(halves)))
+        })
+    }
+    #[inline(always)]
+    fn store_bf16(self, dst: &mut [bf16]) {
+        let dst = &mut dst[..8];
+        // Round to nearest-even by adding 0x7FFF plus the lowest kept bit and keeping the high
+        // half; a NaN keeps its high half with the quiet bit set, as `bf16::from_f32` does.
+        // Safety: `dst` holds 8 writable bf16, 16 bytes (sliced above); AVX2 is present.
+        unsafe {
+            let bits = _mm256_castps_si256(self.0);
+            let high = _mm256_srli_epi32::<16>(bits);
+            let lowest_kept = _mm256_and_si256(high, _mm256_set1_epi32(1));
+            let rounded = _mm256_srli_epi32::<16>(_mm256_add_epi32(
+                bits,
+                _mm256_add_epi32(lowest_kept, _mm256_set1_epi32(0x7FFF)),
+            ));
+            let quiet_nan = _mm256_or_si256(high, _mm256_set1_epi32(0x40));
+            let nan = _mm256_castps_si256(_mm256_cmp_ps::<_CMP_UNORD_Q>(self.0, self.0));
+            let lanes = _mm256_blendv_epi8(rounded, quiet_nan, nan);
+            // Every lane is below 0x10000, so the saturating pack is exact; it packs within each
+            // 128-bit half, and the permute brings the two halves' results together.
+            let packed = _mm256_permute4x64_epi64::<0b1000>(_mm256_packus_epi32(lanes, lanes));
+            _mm_storeu_si128(dst.as_mut_ptr().cast(), _mm256_castsi256_si128(packed))
+        }
+    }
+    #[inline(always)]
+    fn load_f16(src: &[f16]) -> F32x8 {
+        let src = &src[..8];
+        // Safety: `src` holds 8 readable f16, 16 bytes (sliced above); F16C is present.
+        F32x8(unsafe { _mm256_cvtph_ps(_mm_loadu_si128(src.as_ptr().cast())) })
+    }
+    #[inline(always)]
+    fn store_f16(self, dst: &mut [f16]) {
+        let dst = &mut dst[..8];
+        // vcvtps2ph with an explicit round-to-nearest-even: overflow gives ±inf, a NaN stays a
+        // quiet NaN with the high bits of its payload, as `f16::from_f32` does.
+        // Safety: `dst` holds 8 writable f16, 16 bytes (sliced above); F16C is present.
+        unsafe {
+            let halves = _mm256_cvtps_ph::<_MM_FROUND_TO_NEAREST_INT>(self.0);
+            _mm_storeu_si128(dst.as_mut_ptr().cast(), halves)
+        }
     }
     #[inline(always)]
     fn mul_add(self, a: F32x8, b: F32x8) -> F32x8 {

@@ -1,23 +1,73 @@
 //! AVX-512F instantiation: 16 lanes in a `__m512`, masks in a 16-bit `__mmask16`.
 //!
-//! Only AVX-512F instructions are used (no DQ/VL), so any AVX-512 CPU runs it. The wrappers are
-//! `#[inline(always)]` and only ever inlined into [`run`], a `#[target_feature(enable =
-//! "avx512f")]` function that `backend::run_on` calls only after detecting AVX-512F, so each
-//! `unsafe` block below runs on a CPU that has the instruction.
+//! Only AVX-512F instructions are used (no BW/DQ/VL), so any AVX-512 CPU runs it. The vector
+//! type is private to this module: the only code that ever holds one is an operation run by
+//! [`Avx512::run`], and an [`Avx512`] token exists only once AVX-512F has been detected. So
+//! every intrinsic below runs on a CPU that has it; the wrappers are `#[inline(always)]`, so
+//! they are compiled into the `#[target_feature(enable = "avx512f")]` entry point.
 
-use super::Vector;
+use super::{Isa, Vector, VectorOp};
 use core::arch::x86_64::*;
 use core::ops::{Add, BitAnd, BitOr, Div, Mul, Neg, Not, Sub};
+use half::{bf16, f16};
+
+/// The AVX-512F ISA: a value proves the CPU has AVX-512F.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Avx512(());
+
+impl Isa for Avx512 {
+    const NAME: &'static str = "avx512";
+    const LANES: usize = 16;
+    fn detect() -> Option<Avx512> {
+        std::arch::is_x86_feature_detected!("avx512f").then_some(Avx512(()))
+    }
+    fn run<Op: VectorOp>(self, op: Op) {
+        // Safety: the token exists, so AVX-512F was detected.
+        unsafe { enter(op) }
+    }
+}
+
+/// Runs `op` on 16-lane vectors, compiled for AVX-512F.
+///
+/// # Safety
+/// The CPU must support AVX-512F.
+#[target_feature(enable = "avx512f")]
+unsafe fn enter<Op: VectorOp>(op: Op) {
+    op.run::<F32x16>()
+}
 
 /// Sixteen `f32` lanes in a ZMM register.
 #[derive(Clone, Copy, Debug)]
 #[repr(transparent)]
-pub struct F32x16(__m512);
+struct F32x16(__m512);
 
 /// Comparison result: one bit per lane.
 #[derive(Clone, Copy, Debug)]
 #[repr(transparent)]
-pub struct Mask16(__mmask16);
+struct Mask16(__mmask16);
+
+/// The bf16 bits of each lane, rounded to nearest-even, in the low half of each 32-bit lane:
+/// add 0x7FFF plus the lowest kept bit, then keep the high half; a NaN keeps its high half with
+/// the quiet bit set, as `bf16::from_f32` does.
+///
+/// # Safety
+/// AVX-512F is present.
+#[inline(always)]
+unsafe fn bf16_bits(v: __m512) -> __m512i {
+    // Safety: AVX-512F is present (caller).
+    unsafe {
+        let bits = _mm512_castps_si512(v);
+        let high = _mm512_srli_epi32::<16>(bits);
+        let lowest_kept = _mm512_and_si512(high, _mm512_set1_epi32(1));
+        let rounded = _mm512_srli_epi32::<16>(_mm512_add_epi32(
+            bits,
+            _mm512_add_epi32(lowest_kept, _mm512_set1_epi32(0x7FFF)),
+        ));
+        let quiet_nan = _mm512_or_si512(high, _mm512_set1_epi32(0x40));
+        let nan = _mm512_cmp_ps_mask::<_CMP_UNORD_Q>(v, v);
+        _mm512_mask_blend_epi32(nan, rounded, quiet_nan)
+    }
+}
 
 impl BitAnd for Mask16 {
     type Output = Mask16;
@@ -41,22 +91,13 @@ impl Not for Mask16 {
     }
 }
 
-/// Runs `job` with `k` on 16-lane AVX-512 vectors.
-///
-/// # Safety
-/// The CPU must support AVX-512F.
-#[target_feature(enable = "avx512f")]
-pub(crate) unsafe fn run<K: crate::Kernel>(k: &K, job: crate::driver::Job<'_>, tier: crate::Tier) {
-    crate::driver::run::<F32x16, K>(k, job, tier)
-}
-
 macro_rules! binary_op {
     ($trait:ident, $method:ident, $intrinsic:ident) => {
         impl $trait for F32x16 {
             type Output = F32x16;
             #[inline(always)]
             fn $method(self, rhs: F32x16) -> F32x16 {
-                // Safety: AVX-512F is present (module header: only inlined into `run`).
+                // Safety: AVX-512F is present (module header: only reachable through the token).
                 F32x16(unsafe { $intrinsic(self.0, rhs.0) })
             }
         }
@@ -117,6 +158,56 @@ impl Vector for F32x16 {
         let dst = &mut dst[..16];
         // Safety: `dst` holds 16 writable floats (sliced above); AVX-512F is present.
         unsafe { _mm512_storeu_ps(dst.as_mut_ptr(), self.0) }
+    }
+    #[inline(always)]
+    fn load_partial(src: &[f32]) -> F32x16 {
+        assert!(src.len() < 16);
+        let mask: __mmask16 = (1 << src.len()) - 1;
+        // Safety: the mask enables exactly the `src.len()` lanes `src` holds; masked-off lanes
+        // are neither read nor faulted on, and are zero. AVX-512F is present.
+        F32x16(unsafe { _mm512_maskz_loadu_ps(mask, src.as_ptr()) })
+    }
+    #[inline(always)]
+    fn store_partial(self, dst: &mut [f32]) {
+        assert!(dst.len() < 16);
+        let mask: __mmask16 = (1 << dst.len()) - 1;
+        // Safety: the mask enables exactly the `dst.len()` lanes `dst` holds; masked-off lanes
+        // are not written. AVX-512F is present.
+        unsafe { _mm512_mask_storeu_ps(dst.as_mut_ptr(), mask, self.0) }
+    }
+    #[inline(always)]
+    fn load_bf16(src: &[bf16]) -> F32x16 {
+        let src = &src[..16];
+        // A bf16 is the high half of the f32 with the same value: widen to 32 bits, shift up.
+        // Safety: `src` holds 16 readable bf16, 32 bytes (sliced above); AVX-512F is present.
+        F32x16(unsafe {
+            let halves = _mm256_loadu_si256(src.as_ptr().cast());
+            _mm512_castsi512_ps(_mm512_slli_epi32::<16>(_mm512_cvtepu16_epi32(halves)))
+        })
+    }
+    #[inline(always)]
+    fn store_bf16(self, dst: &mut [bf16]) {
+        let dst = &mut dst[..16];
+        // Safety: `dst` holds 16 writable bf16, 32 bytes (sliced above); AVX-512F is present
+        // (`vpmovdw` narrows 32-bit lanes to 16 bits, keeping the low halves).
+        unsafe { _mm256_storeu_si256(dst.as_mut_ptr().cast(), _mm512_cvtepi32_epi16(bf16_bits(self.0))) }
+    }
+    #[inline(always)]
+    fn load_f16(src: &[f16]) -> F32x16 {
+        let src = &src[..16];
+        // Safety: `src` holds 16 readable f16, 32 bytes (sliced above); AVX-512F has vcvtph2ps.
+        F32x16(unsafe { _mm512_cvtph_ps(_mm256_loadu_si256(src.as_ptr().cast())) })
+    }
+    #[inline(always)]
+    fn store_f16(self, dst: &mut [f16]) {
+        let dst = &mut dst[..16];
+        // vcvtps2ph with an explicit round-to-nearest-even: overflow gives ±inf, a NaN stays a
+        // quiet NaN with the high bits of its payload, as `f16::from_f32` does.
+        // Safety: `dst` holds 16 writable f16, 32 bytes (sliced above); AVX-512F has vcvtps2ph.
+        unsafe {
+            let halves = _mm512_cvtps_ph::<{ _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC }>(self.0);
+            _mm256_storeu_si256(dst.as_mut_ptr().cast(), halves)
+        }
     }
     #[inline(always)]
     fn mul_add(self, a: F32x16, b: F32x16) -> F32x16 {

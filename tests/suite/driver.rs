@@ -88,6 +88,17 @@ fn same_bits(a: &[f32], b: &[f32]) -> bool {
     a.len() == b.len() && a.iter().zip(b).all(|(p, q)| p.to_bits() == q.to_bits())
 }
 
+/// The same bits, except that any two NaNs match: a NaN's sign and payload are left open
+/// (CONTRACT §3), and LLVM may fold a negation into a fused multiply-add (whose NaN keeps its
+/// sign) in one compilation unit and not in another, as it does for silu' and mish' on AVX2
+/// between the library's typed kernels and a `Custom` kernel compiled in this crate.
+fn same_bits_up_to_nan_sign(a: &[f32], b: &[f32]) -> bool {
+    a.len() == b.len()
+        && a.iter()
+            .zip(b)
+            .all(|(p, q)| p.to_bits() == q.to_bits() || (p.is_nan() && q.is_nan()))
+}
+
 /// Each element of every call, at every length 0..=40 and offset 0..8, has the bits of the
 /// one-element call on the same input; elements outside the sub-slice are never written.
 #[test]
@@ -256,7 +267,8 @@ fn typed_kernels_agree_with_activation() {
                     continue;
                 }
                 if ok
-                    && (others.iter().any(|(_, out)| !same_bits(&via_enum, out)) || !same_bits(&via_enum, &via_serial))
+                    && (others.iter().any(|(_, out)| !same_bits_up_to_nan_sign(&via_enum, out))
+                        || !same_bits(&via_enum, &via_serial))
                 {
                     failures.push(format!("{act} {method:?} [{b}]: typed, Custom or Serial bits differ"));
                 }
@@ -418,8 +430,8 @@ fn empty_slices_are_fine() {
     }
     // And on the default backend, outside `with_backend`.
     for act in instances() {
-        act.forward_inplace(&mut []);
-        act.backward_inplace(&[], &mut []);
+        act.forward_inplace::<f32>(&mut []);
+        act.backward_inplace::<f32>(&[], &mut []);
     }
 }
 

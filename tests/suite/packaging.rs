@@ -57,7 +57,7 @@ fn the_library_is_a_plain_rust_library() {
 }
 
 #[test]
-fn the_library_depends_on_wide_rayon_and_bytemuck_only() {
+fn the_library_depends_on_wide_rayon_bytemuck_and_half_only() {
     let m = metadata();
     let mut normal: Vec<&str> = package(&m, "actkern")["dependencies"]
         .as_array()
@@ -67,7 +67,7 @@ fn the_library_depends_on_wide_rayon_and_bytemuck_only() {
         .map(|d| d["name"].as_str().expect("a name"))
         .collect();
     normal.sort_unstable();
-    assert_eq!(normal, ["bytemuck", "rayon", "wide"]);
+    assert_eq!(normal, ["bytemuck", "half", "rayon", "wide"]);
 }
 
 #[test]
