@@ -18,11 +18,16 @@
 //! Group `backward-from-y/<spec>` times the backward from the output of tanh and sigmoid on the
 //! widest backend.
 //!
+//! Group `dtype/<spec>` times the forward on `f32`, `bf16` and `f16` buffers (`f32/<n>`,
+//! `bf16/<n>`, `f16/<n>`) on the widest backend: one thread in cache, the default threading at
+//! 64Mi; `baseline/copy-bf16/<n>` is the copy of the same 16-bit buffer.
+//!
 //! And the limits, group `baseline`: `copy/<n>` (a copy of the same buffer: the forward's
 //! memory-bandwidth limit) and `stream/<n>` (dx = dy·x, two streams in and one out: the
 //! backward's), parallel above the threshold like the kernels.
 
-use actkern::{ACTIVATIONS, Activation, Apply, Backend, Fast, PARALLEL_THRESHOLD, Serial, Tier, with_backend};
+use actkern::half::{bf16, f16};
+use actkern::{ACTIVATIONS, Activation, Apply, Backend, Element, Fast, PARALLEL_THRESHOLD, Serial, Tier, with_backend};
 use criterion::{
     BenchmarkGroup, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main, measurement::WallTime,
 };
@@ -209,6 +214,23 @@ fn bench_activation(c: &mut Criterion, act: &Activation) {
 
 fn bench_baselines(c: &mut Criterion) {
     let mut group = c.benchmark_group("baseline");
+    for n in IN_CACHE.into_iter().chain([LARGE[1]]) {
+        configure(&mut group, n);
+        let x = narrowed::<bf16>(&inputs(n, INPUT_OFFSET), INPUT_OFFSET);
+        let mut out = narrowed::<bf16>(&outputs(n), OUTPUT_OFFSET);
+        let parallel = n >= PARALLEL_THRESHOLD;
+        group.bench_function(BenchmarkId::new("copy-bf16", n), |b| {
+            b.iter(|| {
+                if parallel {
+                    out.par_chunks_mut(CHUNK)
+                        .zip(x.par_chunks(CHUNK))
+                        .for_each(|(o, x)| o.copy_from_slice(x));
+                } else {
+                    out.copy_from_slice(&x);
+                }
+            })
+        });
+    }
     for n in IN_CACHE.into_iter().chain(LARGE) {
         configure(&mut group, n);
         let x = inputs(n, INPUT_OFFSET);
@@ -274,9 +296,47 @@ fn bench_from_output(c: &mut Criterion) {
     }
 }
 
+/// `values` rounded to `E`, placed like the `f32` buffers.
+fn narrowed<E: Element>(values: &[f32], page_offset: usize) -> Aligned<E> {
+    let narrow: Vec<E> = values.iter().map(|&v| E::from_f32(v)).collect();
+    Aligned::new(&narrow, E::default(), page_offset)
+}
+
+/// One forward over `E` buffers: one thread below the threshold, the default threading above.
+fn bench_forward_in<E: Element>(group: &mut BenchmarkGroup<'_, WallTime>, act: &Activation, n: usize) {
+    let x = narrowed::<E>(&inputs(n, INPUT_OFFSET), INPUT_OFFSET);
+    let mut out = narrowed::<E>(&outputs(n), OUTPUT_OFFSET);
+    group.bench_function(BenchmarkId::new(E::DTYPE.name(), n), |b| {
+        b.iter(|| {
+            if n < PARALLEL_THRESHOLD {
+                Serial(act).forward(&x, &mut out)
+            } else {
+                act.forward(&x, &mut out)
+            }
+        })
+    });
+}
+
+/// `dtype/<spec>/{f32,bf16,f16}/<n>`: the forward on each element type, widest backend.
+fn bench_dtypes(c: &mut Criterion, act: &Activation) {
+    let mut group = c.benchmark_group(format!("dtype/{act}"));
+    for n in IN_CACHE.into_iter().chain([LARGE[1]]) {
+        configure(&mut group, n);
+        bench_forward_in::<f32>(&mut group, act, n);
+        bench_forward_in::<bf16>(&mut group, act, n);
+        bench_forward_in::<f16>(&mut group, act, n);
+    }
+    group.finish();
+}
+
 fn bench_all(c: &mut Criterion) {
     bench_baselines(c);
     bench_from_output(c);
+    for info in ACTIVATIONS {
+        for act in info.formula_variants() {
+            bench_dtypes(c, &act);
+        }
+    }
     for info in ACTIVATIONS {
         for act in info.formula_variants() {
             bench_activation(c, &act);

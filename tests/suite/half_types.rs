@@ -30,7 +30,8 @@ fn compare<E: Element>(what: &str, inputs: &[E], got: &[E], wide: &[f32], failur
     let mut shown = 0;
     for ((x, g), w) in inputs.iter().zip(got).zip(wide) {
         let expected = E::from_f32(*w);
-        let same = bytemuck::bytes_of(g) == bytemuck::bytes_of(&expected) || (g.to_f32().is_nan() && expected.to_f32().is_nan());
+        let same = bytemuck::bytes_of(g) == bytemuck::bytes_of(&expected)
+            || (g.to_f32().is_nan() && expected.to_f32().is_nan());
         if !same {
             shown += 1;
             if shown <= 3 {
@@ -89,7 +90,9 @@ fn sweep<E: Element>() {
         for b in backends() {
             for tier in [Tier::Accurate, Tier::Fast] {
                 let label = format!("{act} [{b}, {tier}, {}]", E::DTYPE);
-                on(b, || check_all_methods(&InTier(act, tier), &label, &x, &dy, &mut failures));
+                on(b, || {
+                    check_all_methods(&InTier(act, tier), &label, &x, &dy, &mut failures)
+                });
             }
         }
     }
@@ -145,7 +148,9 @@ fn sixteen_bit_results_do_not_depend_on_position_or_threads() {
             for len in 0..40 {
                 for offset in 0..8 {
                     let mut y = vec![f16::ZERO; 48];
-                    on(b, || act.forward(&x[offset..offset + len], &mut y[offset..offset + len]));
+                    on(b, || {
+                        act.forward(&x[offset..offset + len], &mut y[offset..offset + len])
+                    });
                     for i in 0..len {
                         on(b, || act.forward(&x[offset + i..offset + i + 1], &mut single));
                         if y[offset + i].to_bits() != single[0].to_bits() {
