@@ -4,21 +4,27 @@
 //! kernel on each (on rayon's pool), while the calling thread appends results to OUTPUT: a
 //! temporary file beside it when it is a regular file, else the stream itself (standard output,
 //! a pipe, a device). [`IN_FLIGHT`] buffer sets circulate between them, so memory stays at
-//! `IN_FLIGHT × streams × CHUNK × 4` bytes (at most 36 MiB) whatever the file size.
+//! `IN_FLIGHT × streams × CHUNK × element size` bytes (at most 36 MiB) whatever the file size.
+//!
+//! The buffers hold the files' element type, `f32`, `bf16` or `f16` (one type for INPUT, DY and
+//! OUTPUT), and the library's generic slice methods run on them directly: a 16-bit element is
+//! widened to `f32` inside the kernel and its result rounded once, to nearest-even.
 
 use super::Tiered;
 use super::files::{Format, Input, Source, is_stdin, to_le};
-use super::npy::{self, Header};
+use super::npy::{self, Header, NpyDtype};
 use super::output::{self, AtomicOutput, Destination};
 use super::{ApplyArgs, CliError, configure, install_interrupt_handler, parse_spec};
-use actkern::Apply;
+use actkern::half::{bf16, f16};
+use actkern::{Apply, Dtype, Element};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::{IsTerminal, Write};
 use std::path::Path;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
-/// Elements per chunk: 4 MiB per buffer, large enough that rayon splits it across every core
-/// and that per-chunk overhead (a few system calls, two channel hand-offs) is negligible.
+/// Elements per chunk: 4 MiB per `f32` buffer (2 MiB for 16-bit elements), large enough that
+/// rayon splits it across every core and that per-chunk overhead (a few system calls, two
+/// channel hand-offs) is negligible.
 const CHUNK: usize = 1 << 20;
 
 /// Buffer sets in circulation: one being read and computed, one being written, one spare so
@@ -39,19 +45,19 @@ enum Mode {
     BackwardFromOutput,
 }
 
-/// The buffers one chunk needs. Unused ones stay empty.
-struct Chunk {
+/// The buffers one chunk needs, of the files' element type. Unused ones stay empty.
+struct Chunk<E> {
     /// INPUT's elements; the result of `Forward`.
-    a: Vec<f32>,
+    a: Vec<E>,
     /// DY's elements; the result of `Backward`.
-    b: Vec<f32>,
+    b: Vec<E>,
     /// The result of `Derivative` and `BackwardFromOutput`.
-    c: Vec<f32>,
+    c: Vec<E>,
     len: usize,
 }
 
-impl Chunk {
-    fn new(mode: Mode) -> Chunk {
+impl<E: Element> Chunk<E> {
+    fn new(mode: Mode) -> Chunk<E> {
         let (b, c) = match mode {
             Mode::Forward => (0, 0),
             Mode::Derivative => (0, CHUNK),
@@ -59,9 +65,9 @@ impl Chunk {
             Mode::BackwardFromOutput => (CHUNK, CHUNK),
         };
         Chunk {
-            a: vec![0.0; CHUNK],
-            b: vec![0.0; b],
-            c: vec![0.0; c],
+            a: vec![E::default(); CHUNK],
+            b: vec![E::default(); b],
+            c: vec![E::default(); c],
             len: 0,
         }
     }
@@ -78,7 +84,7 @@ impl Chunk {
         }
     }
 
-    fn result(&mut self, mode: Mode) -> &mut [f32] {
+    fn result(&mut self, mode: Mode) -> &mut [E] {
         let n = self.len;
         match mode {
             Mode::Forward => &mut self.a[..n],
@@ -123,12 +129,18 @@ pub fn run(args: ApplyArgs) -> Result<(), CliError> {
         ));
     }
 
-    // Open and check everything before creating any file.
+    // Open and check everything before creating any file. The element type is INPUT's: its
+    // header's for .npy, --dtype's (default f32) for raw data; raw DY and OUTPUT share it.
     let input_format = Format::of_input(&args.input, "INPUT", args.input_format)?;
-    let input = Input::open(&args.input, "INPUT", input_format)?;
+    let raw_dtype = args.dtype.unwrap_or(Dtype::F32);
+    let input = Input::open(&args.input, "INPUT", input_format, raw_dtype)?;
+    check_dtype_flag(args.dtype, &input)?;
+    let dtype = input.dtype;
     let dy = match dy_path {
         Some(path) => {
-            let dy = Input::open(path, "DY", Format::of_input(path, "DY", args.input_format)?)?;
+            let format = Format::of_input(path, "DY", args.input_format)?;
+            let dy = Input::open(path, "DY", format, dtype)?;
+            check_same_dtype(&input, &dy)?;
             check_same_shape(&input, &dy)?;
             Some(dy)
         }
@@ -144,28 +156,24 @@ pub fn run(args: ApplyArgs) -> Result<(), CliError> {
 
     install_interrupt_handler(dest.is_stream())?;
     let progress = progress_bar(input.data_bytes());
-    let x = input.into_source();
-    let dy = dy.map(Input::into_source);
+    let job = Job {
+        act: &act,
+        mode,
+        x: input.into_source(),
+        dy: dy.map(Input::into_source),
+        header: out_header.as_deref(),
+        progress: &progress,
+    };
     match &dest {
         Destination::File(path) => {
             let mut out = AtomicOutput::create(path)?;
             let name = out.path().display().to_string();
-            stream(&act, mode, x, dy, out_header.as_deref(), out.file(), &name, &progress)?;
+            job.run(dtype, out.file(), &name)?;
             progress.finish_and_clear();
             out.commit()
         }
         Destination::Stdout => {
-            let mut stdout = std::io::stdout().lock();
-            stream(
-                &act,
-                mode,
-                x,
-                dy,
-                out_header.as_deref(),
-                &mut stdout,
-                "standard output",
-                &progress,
-            )?;
+            job.run(dtype, &mut std::io::stdout().lock(), "standard output")?;
             progress.finish_and_clear();
             Ok(())
         }
@@ -175,11 +183,48 @@ pub fn run(args: ApplyArgs) -> Result<(), CliError> {
                 .write(true)
                 .open(path)
                 .map_err(|e| CliError::failure(format!("cannot open OUTPUT `{name}` for writing: {e}")))?;
-            stream(&act, mode, x, dy, out_header.as_deref(), &mut file, &name, &progress)?;
+            job.run(dtype, &mut file, &name)?;
             progress.finish_and_clear();
             Ok(())
         }
     }
+}
+
+/// `--dtype` says what raw INPUT holds; a `.npy` INPUT's header says it, and a `--dtype` that
+/// contradicts it is a mistake.
+fn check_dtype_flag(flag: Option<Dtype>, input: &Input) -> Result<(), CliError> {
+    match (flag, &input.header) {
+        (Some(asked), Some(header)) if asked != input.dtype => Err(CliError::input(format!(
+            "--dtype {asked} conflicts with INPUT `{}`, whose .npy header says it holds {} \
+             ('{}'); a .npy file's header decides its element type: drop --dtype or give \
+             --dtype {}",
+            input.path.display(),
+            input.dtype,
+            header.dtype.descr(),
+            input.dtype
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// DY must hold INPUT's element type (a raw DY is read as that type; a .npy DY says its own).
+fn check_same_dtype(input: &Input, dy: &Input) -> Result<(), CliError> {
+    if dy.dtype == input.dtype {
+        return Ok(());
+    }
+    let source = |i: &Input| match &i.header {
+        Some(h) => format!("its .npy header says '{}'", h.dtype.descr()),
+        None => "raw data, --dtype".to_string(),
+    };
+    Err(CliError::input(format!(
+        "DY `{}` holds {} ({}) but INPUT `{}` holds {} ({}): DY must hold INPUT's element type",
+        dy.path.display(),
+        dy.dtype,
+        source(dy),
+        input.path.display(),
+        input.dtype,
+        source(input)
+    )))
 }
 
 /// The output's format: `--format`'s when given, else OUTPUT's extension's. Standard output and
@@ -270,13 +315,21 @@ fn check_overwrite(args: &ApplyArgs, input: &Input, dy: Option<&Input>, dest: &D
     Ok(())
 }
 
-/// The `.npy` header of the output: INPUT's shape and order, or 1-d for raw input.
+/// The `.npy` header of the output: INPUT's dtype, shape and order, or 1-d for raw input.
 fn output_header(input: &Input) -> Result<Header, CliError> {
+    let Some(dtype) = NpyDtype::of(input.dtype) else {
+        return Err(CliError::input(format!(
+            "a .npy OUTPUT cannot hold {} data: numpy has no bfloat16 dtype (.npy holds f32 as \
+             '<f4' and f16 as '<f2'); write a raw OUTPUT instead (.bin or .raw, or --format raw)",
+            input.dtype
+        )));
+    };
     match (&input.header, input.elements) {
         (Some(h), _) => Ok(h.clone()),
         (None, Some(n)) => Ok(Header {
             shape: vec![n],
             fortran_order: false,
+            dtype,
         }),
         (None, None) => Err(CliError::input(
             "a .npy OUTPUT needs the element count in its header, which a raw stream does not \
@@ -300,61 +353,84 @@ fn progress_bar(total: Option<u64>) -> ProgressBar {
     }
 }
 
-/// Writes `header`, then reads, computes and writes every chunk to `out` (called `name` in
-/// messages); returns the first error of either stage (an input error first: a write failing
-/// after the reader found bad data is a consequence).
-#[allow(clippy::too_many_arguments)]
-fn stream(
-    act: &Tiered,
+/// One run of `apply`, everything checked: what to compute, the inputs, the output's header.
+struct Job<'a> {
+    act: &'a Tiered,
     mode: Mode,
-    mut x: Source,
-    mut dy: Option<Source>,
-    header: Option<&[u8]>,
-    out: &mut dyn Write,
-    name: &str,
-    progress: &ProgressBar,
-) -> Result<(), CliError> {
-    let write_error = |e: std::io::Error| CliError::failure(format!("cannot write `{name}`: {e}"));
-    if let Some(h) = header {
-        out.write_all(h).map_err(write_error)?;
+    x: Source,
+    dy: Option<Source>,
+    header: Option<&'a [u8]>,
+    progress: &'a ProgressBar,
+}
+
+impl Job<'_> {
+    /// Streams the job to `out` (called `name` in messages) in buffers of `dtype`.
+    fn run(self, dtype: Dtype, out: &mut dyn Write, name: &str) -> Result<(), CliError> {
+        match dtype {
+            Dtype::F32 => self.stream::<f32>(out, name),
+            Dtype::Bf16 => self.stream::<bf16>(out, name),
+            Dtype::F16 => self.stream::<f16>(out, name),
+            // `Dtype` is non-exhaustive: a type a newer library adds has no buffers here yet.
+            other => Err(CliError::input(format!(
+                "element type {other} is not supported by this actkern command"
+            ))),
+        }
     }
-    let (free_tx, free_rx) = sync_channel::<Chunk>(IN_FLIGHT);
-    let (full_tx, full_rx) = sync_channel::<Chunk>(IN_FLIGHT);
-    for _ in 0..IN_FLIGHT {
-        free_tx
-            .send(Chunk::new(mode))
-            .expect("the channel holds IN_FLIGHT chunks");
+
+    /// Writes the header, then reads, computes and writes every chunk to `out` (called `name`
+    /// in messages); returns the first error of either stage (an input error first: a write
+    /// failing after the reader found bad data is a consequence).
+    fn stream<E: Element>(self, out: &mut dyn Write, name: &str) -> Result<(), CliError> {
+        let Job {
+            act,
+            mode,
+            mut x,
+            mut dy,
+            header,
+            progress,
+        } = self;
+        let write_error = |e: std::io::Error| CliError::failure(format!("cannot write `{name}`: {e}"));
+        if let Some(h) = header {
+            out.write_all(h).map_err(write_error)?;
+        }
+        let (free_tx, free_rx) = sync_channel::<Chunk<E>>(IN_FLIGHT);
+        let (full_tx, full_rx) = sync_channel::<Chunk<E>>(IN_FLIGHT);
+        for _ in 0..IN_FLIGHT {
+            free_tx
+                .send(Chunk::new(mode))
+                .expect("the channel holds IN_FLIGHT chunks");
+        }
+        std::thread::scope(|s| {
+            let producer = s.spawn(move || produce(act, mode, &mut x, dy.as_mut(), &free_rx, &full_tx));
+            // This thread writes, so writing overlaps reading and computing the next chunks.
+            let written = (|| -> Result<(), CliError> {
+                for mut chunk in full_rx {
+                    let result = chunk.result(mode);
+                    to_le(result);
+                    out.write_all(bytemuck::cast_slice(result)).map_err(write_error)?;
+                    progress.inc(size_of_val(result) as u64);
+                    // The producer may have finished and dropped its end: nothing to recycle.
+                    let _ = free_tx.send(chunk);
+                }
+                out.flush().map_err(write_error)
+            })();
+            // On a write error, this drops the receiving end, which stops the producer.
+            drop(free_tx);
+            let produced = producer.join().expect("the producer thread does not panic");
+            produced.and(written)
+        })
     }
-    std::thread::scope(|s| {
-        let producer = s.spawn(move || produce(act, mode, &mut x, dy.as_mut(), &free_rx, &full_tx));
-        // This thread writes, so writing overlaps reading and computing the next chunks.
-        let written = (|| -> Result<(), CliError> {
-            for mut chunk in full_rx {
-                let result = chunk.result(mode);
-                to_le(result);
-                out.write_all(bytemuck::cast_slice(result)).map_err(write_error)?;
-                progress.inc(result.len() as u64 * 4);
-                // The producer may have finished and dropped its end: nothing to recycle then.
-                let _ = free_tx.send(chunk);
-            }
-            out.flush().map_err(write_error)
-        })();
-        // On a write error, this drops the receiving end, which stops the producer.
-        drop(free_tx);
-        let produced = producer.join().expect("the producer thread does not panic");
-        produced.and(written)
-    })
 }
 
 /// The producing stage: fills free chunks from the inputs, runs the kernel on them (on
 /// rayon's pool) and passes them on, until the input ends.
-fn produce(
+fn produce<E: Element>(
     act: &Tiered,
     mode: Mode,
     x: &mut Source,
     mut dy: Option<&mut Source>,
-    free: &Receiver<Chunk>,
-    full: &SyncSender<Chunk>,
+    free: &Receiver<Chunk<E>>,
+    full: &SyncSender<Chunk<E>>,
 ) -> Result<(), CliError> {
     loop {
         let Ok(mut chunk) = free.recv() else {

@@ -1,30 +1,37 @@
 //! `actkern bench`: throughput of every activation's forward and backward, next to a plain copy
-//! of the same buffer (the memory-bandwidth ceiling) and a naive scalar loop (the baseline).
+//! of the same buffer (the memory-bandwidth ceiling) and a naive scalar loop (the baseline),
+//! for each element type of `--dtype` (default `f32` alone).
 //!
 //! The naive loop is what one writes without this crate: one thread, one element at a time,
 //! the formula evaluated in `f64` with the standard library's `exp`, `tanh`, `erfc`... (the
 //! crate's `reference` module, which is also what the accuracy tests compare against) and
-//! rounded to `f32`.
+//! rounded to `f32`, then, for `bf16` and `f16` buffers, to the element type.
+//!
+//! With the default `--dtype f32` the table reads as it did before `--dtype` existed; asked for
+//! other types, each size has a section per type, headed by its name. Every JSON record says its
+//! `dtype`.
 
 use super::{BenchArgs, CliError, Tiered, configure, parse_spec, print_stdout};
-use actkern::{ACTIVATIONS, Activation, Apply, Kernel, KernelVisitor, PARALLEL_THRESHOLD};
+use actkern::half::{bf16, f16};
+use actkern::{ACTIVATIONS, Activation, Apply, Dtype, Element, Kernel, KernelVisitor, PARALLEL_THRESHOLD};
 use rayon::prelude::*;
 use std::fmt::Write;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-/// Bytes moved per element: the forward reads x and writes y; the backward reads x and dy and
-/// writes dx; the copy reads and writes one buffer.
-const FORWARD_BYTES: f64 = 8.0;
-const BACKWARD_BYTES: f64 = 12.0;
-const COPY_BYTES: f64 = 8.0;
+/// Buffers moved per element: the forward reads x and writes y; the backward reads x and dy and
+/// writes dx; the copy reads and writes one buffer. Times the element size, the bytes.
+const FORWARD_BUFFERS: f64 = 2.0;
+const BACKWARD_BUFFERS: f64 = 3.0;
+const COPY_BUFFERS: f64 = 2.0;
 
 /// Timed batches per measurement; the median is reported.
 const BATCHES: usize = 5;
 
-/// One measured function at one size.
+/// One measured function at one size and element type.
 struct Record {
     size: usize,
+    dtype: Dtype,
     /// The activation's spec, or `copy`.
     activation: String,
     /// `forward`, `backward`, `naive_forward`, `naive_backward` or `copy`.
@@ -46,6 +53,13 @@ impl Record {
 pub fn run(args: &BenchArgs) -> Result<(), CliError> {
     configure(&args.run)?;
     let sizes = parse_sizes(&args.sizes)?;
+    // In the order given, each once.
+    let mut dtypes: Vec<Dtype> = Vec::new();
+    for &d in &args.dtype {
+        if !dtypes.contains(&d) {
+            dtypes.push(d);
+        }
+    }
     let activations: Vec<Activation> = if args.activations.is_empty() {
         ACTIVATIONS.iter().map(|i| i.default_instance()).collect()
     } else {
@@ -58,6 +72,8 @@ pub fn run(args: &BenchArgs) -> Result<(), CliError> {
     let backend = actkern::backend();
     let tier = args.run.tier();
     let threads = rayon::current_num_threads();
+    // The default, f32 alone, prints the table it printed before there was a choice.
+    let labelled = dtypes != [Dtype::F32];
     let mut text = String::new();
     if !args.json {
         let _ = writeln!(
@@ -70,33 +86,107 @@ pub fn run(args: &BenchArgs) -> Result<(), CliError> {
         let _ = writeln!(
             text,
             "naive = one thread, one element at a time, the formula in f64 (std libm) rounded \
-             to f32"
+             to f32{}",
+            if dtypes.iter().any(|&d| d != Dtype::F32) {
+                ", then to the element type"
+            } else {
+                ""
+            }
         );
-        let _ = writeln!(
-            text,
-            "GB/s counts bytes read and written: forward 8 B/element, backward 12, copy 8"
-        );
+        if labelled {
+            let per_type: Vec<String> = dtypes
+                .iter()
+                .enumerate()
+                .map(|(i, d)| {
+                    let size = d.size() as f64;
+                    format!(
+                        "{d} forward {}{}, backward {}, copy {}",
+                        FORWARD_BUFFERS * size,
+                        if i == 0 { " B/element" } else { "" },
+                        BACKWARD_BUFFERS * size,
+                        COPY_BUFFERS * size
+                    )
+                })
+                .collect();
+            let _ = writeln!(text, "GB/s counts bytes read and written: {}", per_type.join("; "));
+        } else {
+            let _ = writeln!(
+                text,
+                "GB/s counts bytes read and written: forward 8 B/element, backward 12, copy 8"
+            );
+        }
         print_stdout(&text)?;
         text.clear();
     }
+    let bench = Bench {
+        activations: &activations,
+        budget,
+        tier,
+        json: args.json,
+        labelled,
+    };
     let mut records = Vec::new();
     for &size in &sizes {
-        let x = inputs(size, -8.0, 8.0, 0x5eed);
-        let dy = inputs(size, -1.0, 1.0, 0xd1);
+        for &dtype in &dtypes {
+            match dtype {
+                Dtype::F32 => bench.size::<f32>(size, &mut records)?,
+                Dtype::Bf16 => bench.size::<bf16>(size, &mut records)?,
+                Dtype::F16 => bench.size::<f16>(size, &mut records)?,
+                // `Dtype` is non-exhaustive: a type a newer library adds has no buffers here yet.
+                other => {
+                    return Err(CliError::input(format!(
+                        "--dtype: element type {other} is not supported by this actkern command"
+                    )));
+                }
+            }
+        }
+    }
+    if args.json {
+        print_stdout(&json(&records, backend, tier, threads))?;
+    }
+    Ok(())
+}
+
+/// What every measurement shares.
+struct Bench<'a> {
+    activations: &'a [Activation],
+    budget: Duration,
+    tier: actkern::Tier,
+    json: bool,
+    /// Whether the table names the element type of each section.
+    labelled: bool,
+}
+
+impl Bench<'_> {
+    /// Measures the copy and every activation on buffers of `size` elements of `E`, appending
+    /// the records and (without --json) printing the table's section.
+    fn size<E: Element>(&self, size: usize, records: &mut Vec<Record>) -> Result<(), CliError> {
+        let (budget, dtype) = (self.budget, E::DTYPE);
+        let bytes = |buffers: f64| buffers * dtype.size() as f64;
+        let typed = |v: Vec<f32>| -> Vec<E> { v.into_iter().map(E::from_f32).collect() };
+        let x = typed(inputs(size, -8.0, 8.0, 0x5eed));
+        let dy = typed(inputs(size, -1.0, 1.0, 0xd1));
         // Filled, so every page is mapped before anything is timed.
-        let mut out = vec![1.0f32; size];
+        let mut out = vec![E::from_f32(1.0); size];
         let copy = Record {
             size,
+            dtype,
             activation: "copy".into(),
             function: "copy",
             seconds_per_call: time(budget, &mut || copy(&x, &mut out)),
-            bytes_per_element: COPY_BYTES,
+            bytes_per_element: bytes(COPY_BUFFERS),
         };
-        if !args.json {
+        let mut text = String::new();
+        if !self.json {
+            let what = if self.labelled {
+                format!("{size} {dtype} elements")
+            } else {
+                format!("{size} elements")
+            };
             let _ = writeln!(
                 text,
-                "\n{size} elements ({} per buffer)\n{:<34} {:>17} {:>17} {:>10} {:>10} {:>9}",
-                human_bytes(size * 4),
+                "\n{what} ({} per buffer)\n{:<34} {:>17} {:>17} {:>10} {:>10} {:>9}",
+                human_bytes(size * dtype.size()),
                 "",
                 "forward",
                 "backward",
@@ -120,26 +210,27 @@ pub fn run(args: &BenchArgs) -> Result<(), CliError> {
             text.clear();
         }
         records.push(copy);
-        for &activation in &activations {
+        for &activation in self.activations {
             let spec = activation.to_string();
-            let act: Tiered = actkern::InTier(activation, tier);
-            let record = |function, bytes_per_element, seconds_per_call| Record {
+            let act: Tiered = actkern::InTier(activation, self.tier);
+            let record = |function, buffers, seconds_per_call| Record {
                 size,
+                dtype,
                 activation: spec.clone(),
                 function,
                 seconds_per_call,
-                bytes_per_element,
+                bytes_per_element: bytes(buffers),
             };
             let t = time(budget, &mut || act.forward(&x, &mut out));
-            let fwd = record("forward", FORWARD_BYTES, t);
+            let fwd = record("forward", FORWARD_BUFFERS, t);
             let t = time(budget, &mut || act.backward(&x, &dy, &mut out));
-            let bwd = record("backward", BACKWARD_BYTES, t);
+            let bwd = record("backward", BACKWARD_BUFFERS, t);
             let t = time(budget, &mut || act.visit(NaiveForward(&x, &mut out)));
-            let nf = record("naive_forward", FORWARD_BYTES, t);
+            let nf = record("naive_forward", FORWARD_BUFFERS, t);
             let t = time(budget, &mut || act.visit(NaiveBackward(&x, &dy, &mut out)));
-            let nb = record("naive_backward", BACKWARD_BYTES, t);
+            let nb = record("naive_backward", BACKWARD_BUFFERS, t);
             let row = [fwd, bwd, nf, nb];
-            if !args.json {
+            if !self.json {
                 let [fwd, bwd, nf, nb] = &row;
                 let _ = writeln!(
                     text,
@@ -159,11 +250,8 @@ pub fn run(args: &BenchArgs) -> Result<(), CliError> {
             }
             records.extend(row);
         }
+        Ok(())
     }
-    if args.json {
-        print_stdout(&json(&records, backend, tier, threads))?;
-    }
-    Ok(())
 }
 
 /// `64K,4M,1000` → element counts.
@@ -207,7 +295,7 @@ fn inputs(n: usize, lo: f32, hi: f32, seed: u64) -> Vec<f32> {
 }
 
 /// The copy, split across the pool as the kernels are.
-fn copy(x: &[f32], y: &mut [f32]) {
+fn copy<E: Element>(x: &[E], y: &mut [E]) {
     const TASK: usize = 1 << 15;
     if x.len() >= PARALLEL_THRESHOLD {
         y.par_chunks_mut(TASK)
@@ -247,25 +335,28 @@ fn time(budget: Duration, f: &mut dyn FnMut()) -> f64 {
     samples[samples.len() / 2]
 }
 
-/// `y[i] = f(x[i])` in `f64`, one element at a time, on one thread.
-struct NaiveForward<'a>(&'a [f32], &'a mut [f32]);
+/// `y[i] = f(x[i])` in `f64`, one element at a time, on one thread; rounded to `f32`, then to
+/// `E`.
+struct NaiveForward<'a, E>(&'a [E], &'a mut [E]);
 
-impl KernelVisitor<()> for NaiveForward<'_> {
+impl<E: Element> KernelVisitor<()> for NaiveForward<'_, E> {
     fn visit<K: Kernel>(self, k: &K) {
         for (y, &x) in self.1.iter_mut().zip(black_box(self.0)) {
-            *y = k.reference_forward(f64::from(x)) as f32;
+            *y = E::from_f32(k.reference_forward(f64::from(x.to_f32())) as f32);
         }
         black_box(self.1);
     }
 }
 
-/// `dx[i] = dy[i] · f'(x[i])` in `f64`, one element at a time, on one thread.
-struct NaiveBackward<'a>(&'a [f32], &'a [f32], &'a mut [f32]);
+/// `dx[i] = dy[i] · f'(x[i])` in `f64`, one element at a time, on one thread; rounded to `f32`,
+/// then to `E`.
+struct NaiveBackward<'a, E>(&'a [E], &'a [E], &'a mut [E]);
 
-impl KernelVisitor<()> for NaiveBackward<'_> {
+impl<E: Element> KernelVisitor<()> for NaiveBackward<'_, E> {
     fn visit<K: Kernel>(self, k: &K) {
         for ((dx, &x), &dy) in self.2.iter_mut().zip(black_box(self.0)).zip(self.1) {
-            *dx = (f64::from(dy) * k.reference_derivative(f64::from(x))) as f32;
+            let d = f64::from(dy.to_f32()) * k.reference_derivative(f64::from(x.to_f32()));
+            *dx = E::from_f32(d as f32);
         }
         black_box(self.2);
     }
@@ -303,14 +394,15 @@ fn json(records: &[Record], backend: actkern::Backend, tier: actkern::Tier, thre
         json_string(backend.name()),
         backend.lanes(),
         json_string(tier.name()),
-        json_string("one thread, per element, f64 reference formula rounded to f32")
+        json_string("one thread, per element, f64 reference formula rounded to f32, then to dtype")
     );
     for (i, r) in records.iter().enumerate() {
         let _ = writeln!(
             s,
-            "  {{\"size\": {}, \"activation\": {}, \"function\": {}, \"seconds_per_call\": {:e}, \
-             \"gelem_per_s\": {:.6}, \"gb_per_s\": {:.6}}}{}",
+            "  {{\"size\": {}, \"dtype\": {}, \"activation\": {}, \"function\": {}, \
+             \"seconds_per_call\": {:e}, \"gelem_per_s\": {:.6}, \"gb_per_s\": {:.6}}}{}",
             r.size,
+            json_string(r.dtype.name()),
             json_string(&r.activation),
             json_string(r.function),
             r.seconds_per_call,

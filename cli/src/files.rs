@@ -1,7 +1,9 @@
-//! Float files: format detection, opening and checking inputs, and reading them in chunks.
+//! Float files: format detection, opening and checking inputs, and reading them in chunks of
+//! their element type (`f32`, `bf16` or `f16`, little-endian in the file).
 
 use super::CliError;
 use super::npy::{self, Header, NpyError, ReadError};
+use actkern::{Dtype, Element};
 use std::fs::{self, File};
 use std::io;
 use std::path::{Path, PathBuf};
@@ -9,9 +11,9 @@ use std::path::{Path, PathBuf};
 /// The two file formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
-    /// NumPy `.npy`, dtype `<f4`.
+    /// NumPy `.npy`, dtype `<f4` or `<f2`.
     Npy,
-    /// Raw little-endian `f32`, no header.
+    /// Raw little-endian elements of --dtype (f32, bf16 or f16), no header.
     Raw,
 }
 
@@ -73,6 +75,8 @@ pub struct Input {
     pub role: &'static str,
     /// The `.npy` header, or `None` for raw data.
     pub header: Option<Header>,
+    /// The element type: the header's for `.npy`, the one asked for raw data.
+    pub dtype: Dtype,
     /// Element count when it is known before reading: always for `.npy`, for raw data when the
     /// input is a regular file.
     pub elements: Option<u64>,
@@ -119,8 +123,9 @@ impl FileId {
 
 impl Input {
     /// Opens `path` as `format` and checks everything that can be checked before reading the
-    /// data: the header, the dtype, and that the size matches the shape (or is a multiple of 4).
-    pub fn open(path: &Path, role: &'static str, format: Format) -> Result<Input, CliError> {
+    /// data: the header, the dtype, and that the size matches the shape (or is a multiple of the
+    /// element size). Raw data is read as `raw_dtype`; a `.npy` header says its own.
+    pub fn open(path: &Path, role: &'static str, format: Format, raw_dtype: Dtype) -> Result<Input, CliError> {
         let shown = path.display();
         let opened = if is_stdin(path) { stdin_file() } else { File::open(path) };
         let mut file = opened.map_err(|e| CliError::input(format!("cannot open {role} `{shown}`: {e}")))?;
@@ -132,17 +137,18 @@ impl Input {
         }
         // Pipes and devices have no meaningful length: they are checked while reading.
         let file_len = meta.is_file().then_some(meta.len());
-        let (header, elements) = match format {
+        let (header, dtype, elements) = match format {
             Format::Raw => {
+                let size = raw_dtype.size() as u64;
                 if let Some(len) = file_len
-                    && !len.is_multiple_of(4)
+                    && !len.is_multiple_of(size)
                 {
                     return Err(CliError::input(format!(
-                        "{role} `{shown}` has {len} bytes, not a multiple of 4: it cannot be raw \
-                         float32 data"
+                        "{role} `{shown}` has {len} bytes, not a multiple of {size}: {}",
+                        not_raw(raw_dtype)
                     )));
                 }
-                (None, file_len.map(|len| len / 4))
+                (None, raw_dtype, file_len.map(|len| len / size))
             }
             Format::Npy => {
                 let (header, data_offset) = npy::read_header(&mut file, file_len).map_err(|e| match e {
@@ -160,20 +166,23 @@ impl Input {
                     let have = len - data_offset;
                     if have != data_bytes {
                         return Err(CliError::input(format!(
-                            "{role} `{shown}`: the shape {} needs {data_bytes} bytes of float32 \
-                             data but the file has {have} after its header",
-                            header.shape_repr()
+                            "{role} `{shown}`: the shape {} needs {data_bytes} bytes of {} data \
+                             but the file has {have} after its header",
+                            header.shape_repr(),
+                            header.dtype.dtype()
                         )));
                     }
                 }
                 let elements = header.elements();
-                (Some(header), elements)
+                let dtype = header.dtype.dtype();
+                (Some(header), dtype, elements)
             }
         };
         Ok(Input {
             path: path.to_path_buf(),
             role,
             header,
+            dtype,
             elements,
             identity: if is_stdin(path) { None } else { FileId::of(path) },
             file,
@@ -182,7 +191,7 @@ impl Input {
 
     /// The data bytes, for the progress bar.
     pub fn data_bytes(&self) -> Option<u64> {
-        self.elements.and_then(|n| n.checked_mul(4))
+        self.elements.and_then(|n| n.checked_mul(self.dtype.size() as u64))
     }
 
     /// A reader over the data, in chunks.
@@ -190,6 +199,7 @@ impl Input {
         Source {
             remaining: self.elements,
             read: 0,
+            dtype: self.dtype,
             path: self.path,
             role: self.role,
             file: self.file,
@@ -205,6 +215,8 @@ pub struct Source {
     remaining: Option<u64>,
     /// Elements read so far.
     read: u64,
+    /// The element type of the data.
+    dtype: Dtype,
     path: PathBuf,
     role: &'static str,
 }
@@ -219,8 +231,10 @@ impl Source {
     }
 
     /// Fills `buf` with the next elements, as many as fit or remain; returns how many were
-    /// read, 0 at the end.
-    pub fn read_chunk(&mut self, buf: &mut [f32]) -> Result<usize, CliError> {
+    /// read, 0 at the end. `E` is the input's element type.
+    pub fn read_chunk<E: Element>(&mut self, buf: &mut [E]) -> Result<usize, CliError> {
+        assert_eq!(E::DTYPE, self.dtype, "a buffer of the input's element type");
+        let size = self.dtype.size();
         let want = match self.remaining {
             Some(r) => buf.len().min(usize::try_from(r).unwrap_or(usize::MAX)),
             None => buf.len(),
@@ -232,18 +246,19 @@ impl Source {
                 return Err(self.error(format!(
                     "the data ended after {} of {} bytes (was the file truncated while being \
                      read?)",
-                    self.read * 4 + got as u64,
-                    (self.read + r) * 4
+                    self.read * size as u64 + got as u64,
+                    (self.read + r) * size as u64
                 )));
             }
-        } else if !got.is_multiple_of(4) {
+        } else if !got.is_multiple_of(size) {
             // A short read only happens at the end of the stream.
             return Err(self.error(format!(
-                "the data has {} bytes, not a multiple of 4: it cannot be raw float32 data",
-                self.read * 4 + got as u64
+                "the data has {} bytes, not a multiple of {size}: {}",
+                self.read * size as u64 + got as u64,
+                not_raw(self.dtype)
             )));
         }
-        let n = got / 4;
+        let n = got / size;
         from_le(&mut buf[..n]);
         self.read += n as u64;
         if let Some(r) = &mut self.remaining {
@@ -253,7 +268,7 @@ impl Source {
     }
 
     /// Reads exactly `buf.len()` elements: the gradient matching a chunk of the input.
-    pub fn read_exact_chunk(&mut self, buf: &mut [f32]) -> Result<(), CliError> {
+    pub fn read_exact_chunk<E: Element>(&mut self, buf: &mut [E]) -> Result<(), CliError> {
         let before = self.read;
         let n = self.read_chunk(buf)?;
         if n < buf.len() {
@@ -279,20 +294,31 @@ impl Source {
     }
 }
 
-/// Converts little-endian file data to native floats (nothing to do on little-endian CPUs).
-pub fn from_le(values: &mut [f32]) {
+/// Why data whose length is not a multiple of the element size is refused.
+fn not_raw(dtype: Dtype) -> String {
+    format!(
+        "it cannot be raw {dtype} data ({} bytes an element; --dtype says which of f32, bf16, f16 \
+         raw data holds)",
+        dtype.size()
+    )
+}
+
+/// Reverses the bytes of every element on big-endian CPUs: nothing to do on little-endian ones.
+fn swap_if_big_endian<E: Element>(values: &mut [E]) {
     if cfg!(target_endian = "big") {
-        for v in values {
-            *v = f32::from_bits(u32::from_le(v.to_bits()));
+        let bytes: &mut [u8] = bytemuck::cast_slice_mut(values);
+        for element in bytes.chunks_exact_mut(size_of::<E>()) {
+            element.reverse();
         }
     }
 }
 
-/// Converts native floats to little-endian file data (nothing to do on little-endian CPUs).
-pub fn to_le(values: &mut [f32]) {
-    if cfg!(target_endian = "big") {
-        for v in values {
-            *v = f32::from_bits(v.to_bits().to_le());
-        }
-    }
+/// Converts little-endian file data to native elements.
+pub fn from_le<E: Element>(values: &mut [E]) {
+    swap_if_big_endian(values);
+}
+
+/// Converts native elements to little-endian file data.
+pub fn to_le<E: Element>(values: &mut [E]) {
+    swap_if_big_endian(values);
 }

@@ -1,5 +1,6 @@
-//! `actkern`: apply activation functions to large float files (`.npy` or raw `f32`), list
-//! them, benchmark them and plot them. Run `actkern --help`.
+//! `actkern`: apply activation functions to large float files (`.npy` of `float32` or
+//! `float16`, or raw `f32`, `bf16` or `f16`), list them, benchmark them and plot them. Run
+//! `actkern --help`.
 #![forbid(unsafe_code)]
 
 mod apply;
@@ -10,6 +11,8 @@ mod npy;
 mod output;
 mod plot;
 
+use actkern::Dtype;
+use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand};
 use std::fmt;
 use std::io::{self, Write};
@@ -35,18 +38,20 @@ struct Cli {
 enum Command {
     /// Apply an activation, its derivative or its backward to a float file, streaming.
     ///
-    /// Formats: .npy (little-endian float32 '<f4', any shape, C or Fortran order kept) and raw
-    /// little-endian float32 (.f32, .bin, .raw). OUTPUT's format is --format's, else its
-    /// extension's; standard output (`-`) and other streams without a known extension take
-    /// INPUT's. A regular-file OUTPUT is written to a temporary file beside it and renamed over
-    /// it only on success (through symbolic links, which stay); standard output, pipes and
-    /// devices are written as a stream and never replaced.
+    /// Formats: .npy (little-endian float32 '<f4' or float16 '<f2', any shape, C or Fortran
+    /// order kept) and raw little-endian elements of --dtype: f32 (the default), bf16 or f16
+    /// (.f32, .bin, .raw). OUTPUT holds INPUT's element type: an '<f2' file gives an '<f2' file,
+    /// and bf16 data, which numpy has no dtype for, can only be written raw. OUTPUT's format is
+    /// --format's, else its extension's; standard output (`-`) and other streams without a known
+    /// extension take INPUT's. A regular-file OUTPUT is written to a temporary file beside it
+    /// and renamed over it only on success (through symbolic links, which stay); standard
+    /// output, pipes and devices are written as a stream and never replaced.
     Apply(ApplyArgs),
     /// List every activation: parameters with defaults and ranges, formula, and whether its
     /// backward can be computed from the output.
     List(ListArgs),
     /// Measure forward and backward throughput of every activation next to a plain copy of the
-    /// same buffer and a naive scalar loop.
+    /// same buffer and a naive scalar loop, for each element type of --dtype.
     Bench(BenchArgs),
     /// Draw f and f' of an activation as an SVG or PNG image.
     Plot(PlotArgs),
@@ -66,7 +71,8 @@ struct ApplyArgs {
     /// Write f'(x) instead of f(x).
     #[arg(long, conflicts_with_all = ["backward", "backward_from_output"])]
     derivative: bool,
-    /// Write dx = dy · f'(x), reading the incoming gradient dy from DY (same shape as INPUT).
+    /// Write dx = dy · f'(x), reading the incoming gradient dy from DY (same shape and element
+    /// type as INPUT).
     #[arg(long, value_name = "DY", conflicts_with = "backward_from_output")]
     backward: Option<PathBuf>,
     /// Write dx = dy · f'(x) where INPUT holds the forward's output y = f(x).
@@ -83,6 +89,11 @@ struct ApplyArgs {
     /// files named otherwise.
     #[arg(long, value_enum, value_name = "FORMAT")]
     input_format: Option<files::Format>,
+    /// Element type of raw INPUT data, little-endian: f32 (the default), bf16 or f16. A .npy
+    /// INPUT's header says its own ('<f4' is f32, '<f2' is f16); a --dtype that differs is an
+    /// error. DY and OUTPUT hold INPUT's type (a raw DY is read as it); bf16 is written raw only.
+    #[arg(long, value_name = "DTYPE", value_parser = dtype_parser(), ignore_case = true)]
+    dtype: Option<Dtype>,
     #[command(flatten)]
     run: RunArgs,
 }
@@ -138,6 +149,18 @@ struct BenchArgs {
     /// Time spent measuring each function at each size, in milliseconds.
     #[arg(long, value_name = "MS", default_value_t = 40, value_parser = clap::value_parser!(u64).range(1..=60_000))]
     min_time_ms: u64,
+    /// Element types to measure, comma-separated: f32, bf16, f16. Each is timed with buffers of
+    /// its own type (16-bit elements are widened to f32 in the kernel and rounded back) next to
+    /// a copy of the same bytes.
+    #[arg(
+        long,
+        value_name = "DTYPE,...",
+        value_delimiter = ',',
+        default_value = "f32",
+        value_parser = dtype_parser(),
+        ignore_case = true
+    )]
+    dtype: Vec<Dtype>,
     /// Print JSON records on stdout instead of a table.
     #[arg(long)]
     json: bool,
@@ -206,6 +229,12 @@ fn main() -> ExitCode {
             ExitCode::from(e.code)
         }
     }
+}
+
+/// Parses `--dtype`: one of the library's element type names (clap lists them, and suggests
+/// one, on a mistake), through [`Dtype`]'s `FromStr`.
+fn dtype_parser() -> impl TypedValueParser<Value = Dtype> {
+    PossibleValuesParser::new(Dtype::ALL.map(Dtype::name)).try_map(|s| s.parse::<Dtype>())
 }
 
 /// Parses a spec string; the library's message lists the valid names and suggests one.

@@ -4,19 +4,21 @@
 //! A file is `\x93NUMPY`, a major and a minor version byte, the header length (`u16` little
 //! endian for version 1, `u32` for versions 2 and 3), then the header: a Python dict literal
 //! `{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }` padded with spaces and ended
-//! by `\n`; the data follows. Only little-endian `float32` data (`'<f4'`) is accepted.
+//! by `\n`; the data follows. Only little-endian `float32` (`'<f4'`) and `float16` (`'<f2'`)
+//! data are accepted ([`NpyDtype`]); numpy has no `bfloat16` dtype.
 //!
 //! The parser never trusts a number it reads: the header length is capped before anything is
 //! allocated for it, the shape is at most [`MAX_DIMS`] entries, and the element and byte counts
 //! are computed with checked arithmetic. Nothing here allocates according to the shape.
 
+use actkern::Dtype;
 use std::fmt;
 use std::io::{self, Read};
 
 /// The six bytes every `.npy` file starts with.
 pub const MAGIC: &[u8; 6] = b"\x93NUMPY";
 
-/// Longest header accepted. numpy writes a few hundred bytes at most for a `'<f4'` array; this
+/// Longest header accepted. numpy writes a few hundred bytes at most for a float array; this
 /// bounds what a lying length field can make us read into memory.
 pub const MAX_HEADER_LEN: usize = 1 << 20;
 
@@ -29,6 +31,46 @@ const ARRAY_ALIGN: usize = 64;
 /// numpy pads the header so the growing axis can reach this many digits in place.
 const GROWTH_AXIS_MAX_DIGITS: usize = 21;
 
+/// The element types a `.npy` file may hold here: those of [`Dtype`] that numpy has.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NpyDtype {
+    /// `'<f4'`: little-endian IEEE binary32, [`Dtype::F32`].
+    F4,
+    /// `'<f2'`: little-endian IEEE binary16, [`Dtype::F16`].
+    F2,
+}
+
+impl NpyDtype {
+    /// Both, in the order messages list them.
+    pub const ALL: [NpyDtype; 2] = [NpyDtype::F4, NpyDtype::F2];
+
+    /// numpy's type string: `<f4` or `<f2`.
+    pub fn descr(self) -> &'static str {
+        match self {
+            NpyDtype::F4 => "<f4",
+            NpyDtype::F2 => "<f2",
+        }
+    }
+
+    /// The element type.
+    pub fn dtype(self) -> Dtype {
+        match self {
+            NpyDtype::F4 => Dtype::F32,
+            NpyDtype::F2 => Dtype::F16,
+        }
+    }
+
+    /// The `.npy` type of an element type; `None` for `bf16`, which numpy does not have.
+    pub fn of(dtype: Dtype) -> Option<NpyDtype> {
+        NpyDtype::ALL.into_iter().find(|d| d.dtype() == dtype)
+    }
+
+    /// Bytes per element.
+    pub fn size(self) -> u64 {
+        self.dtype().size() as u64
+    }
+}
+
 /// What a `.npy` header says about the array.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Header {
@@ -36,6 +78,8 @@ pub struct Header {
     pub shape: Vec<u64>,
     /// Column-major (Fortran) element order instead of row-major (C).
     pub fortran_order: bool,
+    /// The element type.
+    pub dtype: NpyDtype,
 }
 
 impl Header {
@@ -44,9 +88,9 @@ impl Header {
         self.shape.iter().try_fold(1u64, |n, &d| n.checked_mul(d))
     }
 
-    /// Number of data bytes (4 per element), or `None` on overflow.
+    /// Number of data bytes (4 or 2 per element), or `None` on overflow.
     pub fn data_bytes(&self) -> Option<u64> {
-        self.elements()?.checked_mul(4)
+        self.elements()?.checked_mul(self.dtype.size())
     }
 
     /// The shape as Python prints it: `()`, `(5,)`, `(2, 3)`.
@@ -63,6 +107,7 @@ impl Header {
 
     /// Whether elements sit in the same order in the files of `self` and `other`: equal shapes,
     /// and equal order unless at most one dimension exceeds 1 (then C and Fortran coincide).
+    /// The element types are not compared.
     pub fn same_layout(&self, other: &Header) -> bool {
         self.shape == other.shape
             && (self.fortran_order == other.fortran_order || self.shape.iter().filter(|&&d| d > 1).count() <= 1)
@@ -87,9 +132,9 @@ pub enum NpyError {
     HeaderTooLong(u64),
     /// The header is not the dict numpy writes.
     Malformed(String),
-    /// The dtype is not `'<f4'`.
+    /// The dtype is neither `'<f4'` nor `'<f2'`.
     UnsupportedDtype(String),
-    /// The product of the dimensions (times 4 bytes) overflows 64 bits.
+    /// The product of the dimensions (times the element size) overflows 64 bits.
     ShapeOverflow(String),
 }
 
@@ -113,9 +158,11 @@ impl fmt::Display for NpyError {
             NpyError::Malformed(why) => write!(f, "malformed .npy header: {why}"),
             NpyError::UnsupportedDtype(descr) => write!(
                 f,
-                "unsupported dtype '{descr}'{}: actkern reads only little-endian float32 ('<f4'); \
-                 convert with numpy: a.astype('<f4')",
-                describe_dtype(descr).map(|d| format!(" ({d})")).unwrap_or_default()
+                "unsupported dtype '{descr}'{}: actkern reads little-endian float32 ('<f4') and \
+                 float16 ('<f2'); convert with numpy: a.astype('{}')",
+                describe_dtype(descr).map(|d| format!(" ({d})")).unwrap_or_default(),
+                // A 16-bit float in another byte order stays 16-bit.
+                if descr.ends_with("f2") { "<f2" } else { "<f4" }
             ),
             NpyError::ShapeOverflow(shape) => write!(
                 f,
@@ -357,14 +404,20 @@ pub fn parse_header_text(text: &[u8], major: u8) -> Result<Header, NpyError> {
     let descr = descr.ok_or_else(|| missing("descr"))?;
     let fortran_order = fortran_order.ok_or_else(|| missing("fortran_order"))?;
     let shape = shape.ok_or_else(|| missing("shape"))?;
-    match descr {
-        Descr::Simple(s) if s == "<f4" => {}
-        Descr::Simple(s) => return Err(NpyError::UnsupportedDtype(s)),
+    let dtype = match descr {
+        Descr::Simple(s) => match NpyDtype::ALL.into_iter().find(|d| d.descr() == s) {
+            Some(d) => d,
+            None => return Err(NpyError::UnsupportedDtype(s)),
+        },
         Descr::Structured => {
             return Err(NpyError::UnsupportedDtype("a structured dtype (list of fields)".into()));
         }
-    }
-    let header = Header { shape, fortran_order };
+    };
+    let header = Header {
+        shape,
+        fortran_order,
+        dtype,
+    };
     if header.data_bytes().is_none() {
         return Err(NpyError::ShapeOverflow(header.shape_repr()));
     }
@@ -594,13 +647,14 @@ impl Parser<'_> {
     }
 }
 
-/// The header `numpy.save` writes for a `'<f4'` array of this shape and order, prefix
+/// The header `numpy.save` writes for an array of this dtype, shape and order, prefix
 /// included: keys sorted, room for the growing axis, padded so the data starts at a multiple
 /// of 64 bytes, version 1.0 unless the header needs the 4-byte length of version 2.0.
 pub fn header_bytes(header: &Header) -> Vec<u8> {
     let fortran = if header.fortran_order { "True" } else { "False" };
     let mut dict = format!(
-        "{{'descr': '<f4', 'fortran_order': {fortran}, 'shape': {}, }}",
+        "{{'descr': '{}', 'fortran_order': {fortran}, 'shape': {}, }}",
+        header.dtype.descr(),
         header.shape_repr()
     );
     let growth_axis = if header.fortran_order {
@@ -647,9 +701,14 @@ mod tests {
     use rand::{RngExt, SeedableRng};
 
     fn header(shape: &[u64], fortran_order: bool) -> Header {
+        typed(shape, fortran_order, NpyDtype::F4)
+    }
+
+    fn typed(shape: &[u64], fortran_order: bool, dtype: NpyDtype) -> Header {
         Header {
             shape: shape.to_vec(),
             fortran_order,
+            dtype,
         }
     }
 
@@ -665,6 +724,21 @@ mod tests {
         let f = header_bytes(&header(&[3, 5], true));
         assert!(f.windows(22).any(|w| w == b"'fortran_order': True,"));
         assert_eq!(header_bytes(&header(&[], false)).len() % 64, 0);
+        // np.save(f, np.zeros((2, 3), '<f2')): the same header but for the type string.
+        let f2 = header_bytes(&typed(&[2, 3], false, NpyDtype::F2));
+        assert_eq!(f2.len(), 128);
+        let mut want = bytes.clone();
+        want[21..24].copy_from_slice(b"<f2");
+        assert_eq!(f2, want);
+    }
+
+    #[test]
+    fn dtypes_map_to_the_library_types() {
+        assert_eq!(NpyDtype::of(Dtype::F32), Some(NpyDtype::F4));
+        assert_eq!(NpyDtype::of(Dtype::F16), Some(NpyDtype::F2));
+        assert_eq!(NpyDtype::of(Dtype::Bf16), None, "numpy has no bfloat16");
+        assert_eq!(typed(&[3, 5], false, NpyDtype::F2).data_bytes(), Some(30));
+        assert_eq!(typed(&[3, 5], false, NpyDtype::F4).data_bytes(), Some(60));
     }
 
     #[test]
@@ -678,11 +752,13 @@ mod tests {
             (vec![u32::MAX as u64, 1 << 20], true),
             (vec![1; MAX_DIMS], false),
         ] {
-            let h = header(&shape, fortran);
-            let bytes = header_bytes(&h);
-            let (parsed, offset) = parse(&bytes).unwrap();
-            assert_eq!(parsed, h);
-            assert_eq!(offset, bytes.len() as u64);
+            for dtype in NpyDtype::ALL {
+                let h = typed(&shape, fortran, dtype);
+                let bytes = header_bytes(&h);
+                let (parsed, offset) = parse(&bytes).unwrap();
+                assert_eq!(parsed, h);
+                assert_eq!(offset, bytes.len() as u64);
+            }
         }
     }
 
@@ -697,6 +773,10 @@ mod tests {
             ok("{'descr': '<f4', 'fortran_order': False, 'shape': (3L, 2L), }").unwrap(),
             header(&[3, 2], false)
         );
+        assert_eq!(
+            ok("{'descr': '<f2', 'fortran_order': True, 'shape': (3, 2), }").unwrap(),
+            typed(&[3, 2], true, NpyDtype::F2)
+        );
     }
 
     #[test]
@@ -707,12 +787,18 @@ mod tests {
             ("|u1", "uint8"),
             ("<i4", "little-endian int32"),
             ("|b1", "bool"),
+            (">f2", "big-endian float16"),
+            ("=f2", "native-endian float16"),
         ] {
             let text = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': (3,), }}");
             let err = parse_header_text(text.as_bytes(), 1).unwrap_err();
             assert_eq!(err, NpyError::UnsupportedDtype(descr.into()));
             let msg = err.to_string();
             assert!(msg.contains(descr) && msg.contains(words), "{msg}");
+            // Both accepted types are named, and the conversion keeps a float16 16-bit.
+            assert!(msg.contains("'<f4'") && msg.contains("'<f2'"), "{msg}");
+            let target = if descr.ends_with("f2") { "'<f2'" } else { "'<f4'" };
+            assert!(msg.ends_with(&format!("a.astype({target})")), "{msg}");
         }
         let text = "{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (3,), }";
         assert!(matches!(
@@ -752,9 +838,15 @@ mod tests {
             bad(&format!("{{{d}, {o}, 'shape': (4294967296, 4294967296)}}")),
             NpyError::ShapeOverflow(_)
         ));
-        // Fits in u64 elements, but not in u64 bytes.
+        // Fits in u64 elements, but not in u64 bytes: 4 bytes each overflow, 2 do not.
         assert!(matches!(
             bad(&format!("{{{d}, {o}, 'shape': (4611686018427387904,)}}")),
+            NpyError::ShapeOverflow(_)
+        ));
+        let f2 = "{'descr': '<f2', 'fortran_order': False, 'shape': (4611686018427387904,)}";
+        assert_eq!(parse_header_text(f2.as_bytes(), 1).unwrap().data_bytes(), Some(1 << 63));
+        assert!(matches!(
+            bad("{'descr': '<f2', 'fortran_order': False, 'shape': (9223372036854775808,)}"),
             NpyError::ShapeOverflow(_)
         ));
     }
@@ -792,7 +884,8 @@ mod tests {
                 _ => rng.random_range(0..1000u64),
             })
             .collect();
-        let h = header(&shape, rng.random_bool(0.5));
+        let dtype = NpyDtype::ALL[rng.random_range(0..2usize)];
+        let h = typed(&shape, rng.random_bool(0.5), dtype);
         if rng.random_bool(0.5) {
             return (header_bytes(&h), h);
         }
@@ -802,7 +895,7 @@ mod tests {
             " ".repeat(rng.random_range(0..3usize)),
         );
         let mut entries = [
-            format!("{q}descr{q}:{sp1}{q}<f4{q}"),
+            format!("{q}descr{q}:{sp1}{q}{}{q}", dtype.descr()),
             format!(
                 "{q}fortran_order{q}: {}",
                 if h.fortran_order { "True" } else { "False" }
@@ -838,6 +931,8 @@ mod tests {
         b"[('a', '<f4')]",
         b"'<f8'",
         b"'>f4'",
+        b"'<f2'",
+        b"'>f2'",
         b"'|u1'",
         b"'\xff\xfe'",
         b"\\",
@@ -892,7 +987,7 @@ mod tests {
     fn check_accepted(bytes: &[u8], h: &Header, offset: u64) {
         assert!(h.shape.len() <= MAX_DIMS);
         let n = h.elements().expect("accepted shapes have a finite element count");
-        assert!(n.checked_mul(4).is_some());
+        assert!(n.checked_mul(h.dtype.size()).is_some());
         assert!(offset <= bytes.len() as u64);
         assert!(offset <= 12 + MAX_HEADER_LEN as u64);
     }

@@ -1,8 +1,10 @@
 //! The `actkern` binary, run on temporary files: results equal the library's, `.npy` files are
 //! read and written as numpy does, and every bad input is a one-line error, exit status 2, with
-//! nothing written and the input untouched.
+//! nothing written and the input untouched. `bf16` and `f16` files give, bit for bit, the `f32`
+//! computation on the widened values rounded with half's `from_f32`.
 
-use actkern::{ACTIVATIONS, Activation, Apply, Fast};
+use actkern::half::{bf16, f16};
+use actkern::{ACTIVATIONS, Activation, Apply, Element, Fast};
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -66,6 +68,46 @@ fn npy_data_offset(b: &[u8]) -> usize {
 
 fn npy_data(b: &[u8]) -> Vec<f32> {
     to_f32s(&b[npy_data_offset(b)..])
+}
+
+/// Little-endian bytes of 16-bit elements (`bf16` or `f16`).
+fn le16<E: Element>(v: &[E]) -> Vec<u8> {
+    v.iter()
+        .flat_map(|&x| bytemuck::cast::<E, u16>(x).to_le_bytes())
+        .collect()
+}
+
+/// 16-bit elements from little-endian bytes.
+fn from_le16<E: Element>(b: &[u8]) -> Vec<E> {
+    assert_eq!(b.len() % 2, 0, "a whole number of 16-bit elements");
+    b.chunks_exact(2)
+        .map(|c| bytemuck::cast::<u16, E>(u16::from_le_bytes([c[0], c[1]])))
+        .collect()
+}
+
+/// The values, widened exactly to `f32`.
+fn widen<E: Element>(x: &[E]) -> Vec<f32> {
+    x.iter().map(|v| v.to_f32()).collect()
+}
+
+/// `f32` results rounded to a 16-bit type by `round` (`f16::from_f32` or `bf16::from_f32`).
+fn rounded<E>(y: &[f32], round: fn(f32) -> E) -> Vec<E> {
+    y.iter().map(|&v| round(v)).collect()
+}
+
+#[track_caller]
+fn assert_same_bits16<E: Element>(got: &[E], want: &[E], what: &str) {
+    assert_eq!(got.len(), want.len(), "{what}: length");
+    let bits = |v: E| bytemuck::cast::<E, u16>(v);
+    if let Some(i) = (0..got.len()).find(|&i| bits(got[i]) != bits(want[i])) {
+        panic!(
+            "{what}: element {i}: got {} ({:#06x}) want {} ({:#06x})",
+            got[i].to_f32(),
+            bits(got[i]),
+            want[i].to_f32(),
+            bits(want[i])
+        );
+    }
 }
 
 /// A `.npy` file with this header dict (padded as numpy pads) and these data bytes.
@@ -312,6 +354,10 @@ fn numpy_fixtures_are_read_and_written_as_numpy_writes_them() {
     }
 }
 
+/// The float16 `.npy` fixtures written by numpy, each with a gradient of its shape and order.
+const F16_FIXTURES: &[&str] = &["f16_2x3x4.npy", "f16_fortran_3x5.npy"];
+const F16_GRADIENTS: &[&str] = &["dy_f16_2x3x4.npy", "dy_f16_fortran_3x5.npy"];
+
 /// Checks the outputs with numpy itself, when python3 and numpy are installed.
 #[test]
 fn numpy_loads_the_outputs() {
@@ -338,33 +384,59 @@ fn numpy_loads_the_outputs() {
         assert_ok(&actkern(&["apply", "tanh", p(&input), p(&out)]));
         checks.push_str(&format!("check({:?}, {:?}, {:?})\n", p(&input), p(&out), p(&expected)));
     }
+    // float16 files stay float16.
+    for name in F16_FIXTURES {
+        let input = Path::new(DATA).join(name);
+        let bytes = fs::read(&input).unwrap();
+        let x: Vec<f16> = from_le16(&bytes[npy_data_offset(&bytes)..]);
+        let mut want = vec![0.0; x.len()];
+        act.forward(&widen(&x), &mut want);
+        let out = dir.path().join(name);
+        let expected = dir.path().join(format!("{name}.expected.f16"));
+        fs::write(&expected, le16(&rounded(&want, f16::from_f32))).unwrap();
+        assert_ok(&actkern(&["apply", "tanh", p(&input), p(&out)]));
+        checks.push_str(&format!("check({:?}, {:?}, {:?})\n", p(&input), p(&out), p(&expected)));
+    }
     // Also a raw input written as .npy: a 1-d array.
     let raw = dir.path().join("raw.f32");
     let x = inputs(77);
     fs::write(&raw, to_bytes(&x)).unwrap();
     let out = dir.path().join("from_raw.npy");
     assert_ok(&actkern(&["apply", "relu", p(&raw), p(&out)]));
+    // And raw f16 written as .npy: '<f2', as np.save writes it.
+    let raw16 = dir.path().join("raw16.bin");
+    fs::write(&raw16, le16(&rounded(&x, f16::from_f32))).unwrap();
+    let out16 = dir.path().join("from_raw16.npy");
+    assert_ok(&actkern(&["apply", "relu", p(&raw16), p(&out16), "--dtype", "f16"]));
     let script = format!(
         r#"
 import io, numpy as np
 def check(inp, out, expected):
     a, b = np.load(inp), np.load(out)
-    assert b.dtype == np.dtype('<f4'), b.dtype
+    assert b.dtype == a.dtype and b.dtype in (np.dtype('<f4'), np.dtype('<f2')), b.dtype
     assert b.shape == a.shape, (a.shape, b.shape)
     assert b.flags['F_CONTIGUOUS'] == a.flags['F_CONTIGUOUS'] or b.ndim < 2
     assert b.flags['C_CONTIGUOUS'] == a.flags['C_CONTIGUOUS'] or b.ndim < 2
-    want = np.fromfile(expected, dtype='<f4')
-    assert np.array_equal(b.ravel(order='K').view('<u4'), want.view('<u4'))
+    want = np.fromfile(expected, dtype=a.dtype)
+    bits = '<u%d' % a.dtype.itemsize
+    assert np.array_equal(b.ravel(order='K').view(bits), want.view(bits))
     buf = io.BytesIO(); np.save(buf, b)
     assert buf.getvalue() == open(out, 'rb').read(), out + ': not the bytes np.save writes'
 {checks}
 r = np.load({out:?})
 assert r.shape == (77,) and r.dtype == np.dtype('<f4')
 assert np.array_equal(r, np.maximum(np.fromfile({raw:?}, dtype='<f4'), 0), equal_nan=True)
+r = np.load({out16:?})
+assert r.shape == (77,) and r.dtype == np.dtype('<f2')
+assert np.array_equal(r, np.maximum(np.fromfile({raw16:?}, dtype='<f2'), 0), equal_nan=True)
+buf = io.BytesIO(); np.save(buf, r)
+assert buf.getvalue() == open({out16:?}, 'rb').read()
 print('ok')
 "#,
         out = p(&out),
         raw = p(&raw),
+        out16 = p(&out16),
+        raw16 = p(&raw16),
     );
     let run = Command::new("python3").args(["-c", &script]).output().unwrap();
     assert!(
@@ -749,9 +821,79 @@ fn bad_cases() -> Vec<Bad> {
             words: vec!["directory"],
         },
     ];
+    let f16_npy = fixture("f16_2x3x4.npy");
+    let data24_16 = vec![0u8; 48];
+    cases.extend([
+        Bad {
+            name: "--dtype other than the .npy header's (f16)",
+            files: vec![("x.npy", f16_npy.clone())],
+            args: s(&["apply", "relu", "x.npy", "out.npy", "--dtype", "bf16"]),
+            words: vec!["--dtype bf16", "INPUT `x.npy`", "f16", "'<f2'"],
+        },
+        Bad {
+            name: "--dtype other than the .npy header's (f32)",
+            files: vec![("x.npy", c.clone())],
+            args: s(&["apply", "relu", "x.npy", "out.f32", "--dtype", "f16"]),
+            words: vec!["--dtype f16", "f32", "'<f4'"],
+        },
+        Bad {
+            name: ".npy DY of another dtype than INPUT's .npy",
+            files: vec![("x.npy", f16_npy.clone()), ("dy.npy", c.clone())],
+            args: s(&["apply", "relu", "x.npy", "out.npy", "--backward", "dy.npy"]),
+            words: vec!["DY `dy.npy` holds f32", "INPUT `x.npy` holds f16", "element type"],
+        },
+        Bad {
+            name: ".npy DY of another dtype than INPUT's raw --dtype",
+            files: vec![("x.bin", data24_16.clone()), ("dy.npy", c.clone())],
+            args: s(&[
+                "apply",
+                "relu",
+                "x.bin",
+                "out.f32",
+                "--dtype",
+                "bf16",
+                "--backward-from-output",
+                "dy.npy",
+            ]),
+            words: vec!["DY `dy.npy` holds f32", "holds bf16", "--dtype"],
+        },
+        Bad {
+            name: "bf16 to a .npy OUTPUT",
+            files: vec![("x.bin", data24_16.clone())],
+            args: s(&["apply", "relu", "x.bin", "out.npy", "--dtype", "bf16"]),
+            words: vec![".npy OUTPUT cannot hold bf16", "numpy", "raw OUTPUT"],
+        },
+        Bad {
+            name: "bf16 to --format npy",
+            files: vec![("x.bin", data24_16.clone())],
+            args: s(&[
+                "apply", "relu", "x.bin", "out.f32", "--dtype", "bf16", "--format", "npy",
+            ]),
+            words: vec![".npy OUTPUT cannot hold bf16", "--format raw"],
+        },
+        Bad {
+            name: "raw bf16 size not a multiple of 2",
+            files: vec![("x.bin", vec![0; 7])],
+            args: s(&["apply", "relu", "x.bin", "out.f32", "--dtype", "bf16"]),
+            words: vec!["7 bytes", "multiple of 2", "raw bf16"],
+        },
+        Bad {
+            name: "raw f16 DY (INPUT's type) size not a multiple of 2",
+            files: vec![("x.npy", f16_npy.clone()), ("dy.bin", vec![0; 47])],
+            args: s(&["apply", "relu", "x.npy", "out.npy", "--backward", "dy.bin"]),
+            words: vec!["DY", "47 bytes", "multiple of 2", "raw f16"],
+        },
+        Bad {
+            name: "raw f16 DY with another length than INPUT's .npy",
+            files: vec![("x.npy", f16_npy.clone()), ("dy.bin", vec![0; 46])],
+            args: s(&["apply", "relu", "x.npy", "out.npy", "--backward", "dy.bin"]),
+            words: vec!["DY", "23 raw elements", "(2, 3, 4)"],
+        },
+    ]);
     for (file, dtype) in [
         ("f64.npy", "'<f8'"),
         ("big_endian_f4.npy", "'>f4'"),
+        ("big_endian_f2.npy", "'>f2'"),
         ("u8.npy", "'|u1'"),
         ("i32.npy", "'<i4'"),
     ] {
@@ -759,7 +901,7 @@ fn bad_cases() -> Vec<Bad> {
             name: "unsupported dtype",
             files: vec![("x.npy", fixture(file))],
             args: s(&["apply", "relu", "x.npy", "out.npy"]),
-            words: vec!["unsupported dtype", dtype, "<f4"],
+            words: vec!["unsupported dtype", dtype, "'<f4'", "'<f2'"],
         });
         cases.push(Bad {
             name: "unsupported dtype in DY",
@@ -1388,4 +1530,343 @@ fn bench_reports_every_function_next_to_copy_and_naive() {
         assert_eq!(run.status.code(), Some(2), "{args:?}");
         assert_eq!(stderr(&run).lines().count(), 1);
     }
+}
+
+/// A float16 `.npy` (numpy's own '<f2' files, C and Fortran order) gives a float16 `.npy` with
+/// the same header bytes, whose every element is the f32 kernel's result on the widened input
+/// rounded with `f16::from_f32`: forward, --derivative, --backward and --backward-from-output
+/// (DY a float16 `.npy` too), for every activation.
+#[test]
+fn f16_npy_gives_f16_npy_equal_to_the_f32_kernel_rounded() {
+    let dir = TempDir::new().unwrap();
+    let out = dir.path().join("out.npy");
+    for (x_name, dy_name) in F16_FIXTURES.iter().zip(F16_GRADIENTS) {
+        let (xp, dyp) = (Path::new(DATA).join(x_name), Path::new(DATA).join(dy_name));
+        let x_bytes = fs::read(&xp).unwrap();
+        let header = &x_bytes[..npy_data_offset(&x_bytes)];
+        assert!(String::from_utf8_lossy(header).contains("'descr': '<f2'"));
+        let x: Vec<f16> = from_le16(&x_bytes[header.len()..]);
+        let dy_bytes = fs::read(&dyp).unwrap();
+        let dy: Vec<f16> = from_le16(&dy_bytes[npy_data_offset(&dy_bytes)..]);
+        let (xw, dyw) = (widen(&x), widen(&dy));
+        for info in ACTIVATIONS {
+            let act = info.default_instance();
+            let spec = act.to_string();
+            let run = |extra: &[&str], want: &[f32]| {
+                let mut args = vec!["apply", spec.as_str(), p(&xp), p(&out)];
+                args.extend_from_slice(extra);
+                assert_ok(&actkern(&args));
+                let got = fs::read(&out).unwrap();
+                let what = format!("{x_name} {spec} {extra:?}");
+                assert_eq!(&got[..npy_data_offset(&got)], header, "{what}: the header numpy wrote");
+                assert_same_bits16(
+                    &from_le16::<f16>(&got[header.len()..]),
+                    &rounded(want, f16::from_f32),
+                    &what,
+                );
+            };
+            let mut want = vec![0.0f32; x.len()];
+            act.forward(&xw, &mut want);
+            run(&[], &want);
+            act.derivative(&xw, &mut want);
+            run(&["--derivative"], &want);
+            act.backward(&xw, &dyw, &mut want);
+            run(&["--backward", p(&dyp)], &want);
+            if act.has_backward_from_output() {
+                act.backward_from_output(&xw, &dyw, &mut want).unwrap();
+                run(&["--backward-from-output", p(&dyp)], &want);
+            }
+        }
+        assert_eq!(fs::read(&xp).unwrap(), x_bytes, "INPUT untouched");
+    }
+}
+
+/// Raw bf16 and f16 files, told by --dtype: forward and derivative of every example instance,
+/// backward of every default one, equal to the f32 kernel on the widened values rounded with
+/// half's `from_f32`. OUTPUT holds the same type, two bytes an element.
+#[test]
+fn raw_bf16_and_f16_with_dtype_equal_the_f32_kernel_rounded() {
+    fn check<E: Element>(dtype: &str, round: fn(f32) -> E) {
+        let dir = TempDir::new().unwrap();
+        // Specials, values that overflow f16 (f32::MAX, 20.0's exp...) and a sweep.
+        let x = rounded(&inputs(10_007), round);
+        let dy: Vec<f32> = (0..x.len()).map(|i| (i as f32 * 0.37).sin() * 2.0).collect();
+        let dy = rounded(&dy, round);
+        let (xf, dyf, out) = (
+            dir.path().join("x.bin"),
+            dir.path().join("dy.raw"),
+            dir.path().join("y.bin"),
+        );
+        fs::write(&xf, le16(&x)).unwrap();
+        fs::write(&dyf, le16(&dy)).unwrap();
+        let (xw, dyw) = (widen(&x), widen(&dy));
+        let mut want = vec![0.0f32; x.len()];
+        let run = |spec: &str, extra: &[&str], want: &[f32]| {
+            let mut args = vec!["apply", spec, p(&xf), p(&out), "--dtype", dtype];
+            args.extend_from_slice(extra);
+            assert_ok(&actkern(&args));
+            let got = fs::read(&out).unwrap();
+            assert_eq!(got.len(), 2 * x.len(), "{dtype} {spec}: two bytes an element");
+            assert_same_bits16(
+                &from_le16::<E>(&got),
+                &rounded(want, round),
+                &format!("{dtype} {spec} {extra:?}"),
+            );
+        };
+        for info in ACTIVATIONS {
+            for act in info.example_instances() {
+                let spec = act.to_string();
+                act.forward(&xw, &mut want);
+                run(&spec, &[], &want);
+                act.derivative(&xw, &mut want);
+                run(&spec, &["--derivative"], &want);
+            }
+            let act = info.default_instance();
+            act.backward(&xw, &dyw, &mut want);
+            run(&act.to_string(), &["--backward", p(&dyf)], &want);
+        }
+        // The fast tier too.
+        let act: Activation = "gelu".parse().unwrap();
+        Fast(act).forward(&xw, &mut want);
+        run("gelu", &["--fast"], &want);
+        assert_eq!(fs::read(&xf).unwrap(), le16(&x), "INPUT untouched");
+    }
+    check::<bf16>("bf16", bf16::from_f32);
+    check::<f16>("f16", f16::from_f32);
+    // The flag's values are not case-sensitive.
+    let dir = TempDir::new().unwrap();
+    let (xf, out) = (dir.path().join("x.bin"), dir.path().join("y.bin"));
+    fs::write(&xf, le16(&rounded(&inputs(10), bf16::from_f32))).unwrap();
+    assert_ok(&actkern(&["apply", "relu", p(&xf), p(&out), "--dtype", "BF16"]));
+}
+
+/// 16-bit data between formats and streams: raw f16 to a '<f2' `.npy` (a raw DY read as
+/// INPUT's type), an f16 `.npy` to raw f16 and to standard output, raw bf16 from standard input
+/// to standard output; over several chunks, so chunk boundaries fall inside 2-byte data.
+#[test]
+fn sixteen_bit_data_crosses_formats_and_chunks() {
+    let dir = TempDir::new().unwrap();
+    let n = 2 * CHUNK + 17;
+    let act: Activation = "silu".parse().unwrap();
+    let x16 = rounded(&inputs(n), f16::from_f32);
+    let dy16 = rounded(
+        &(0..n).map(|i| ((i % 1000) as f32 - 500.0) / 250.0).collect::<Vec<_>>(),
+        f16::from_f32,
+    );
+    let (xw, dyw) = (widen(&x16), widen(&dy16));
+    let mut fwd = vec![0.0f32; n];
+    act.forward(&xw, &mut fwd);
+    let mut bwd = vec![0.0f32; n];
+    act.backward(&xw, &dyw, &mut bwd);
+    let (fwd16, bwd16) = (rounded(&fwd, f16::from_f32), rounded(&bwd, f16::from_f32));
+
+    // Raw f16 in, .npy out: a 1-d '<f2' array.
+    let raw = dir.path().join("x.f16.bin");
+    fs::write(&raw, le16(&x16)).unwrap();
+    let npy = dir.path().join("y.npy");
+    assert_ok(&actkern(&["apply", "silu", p(&raw), p(&npy), "--dtype", "f16"]));
+    let got = fs::read(&npy).unwrap();
+    let offset = npy_data_offset(&got);
+    let header = String::from_utf8_lossy(&got[..offset]).into_owned();
+    assert!(
+        header.contains(&format!(
+            "{{'descr': '<f2', 'fortran_order': False, 'shape': ({n},), }}"
+        )),
+        "{header}"
+    );
+    assert_eq!(offset % 64, 0);
+    assert_same_bits16(&from_le16::<f16>(&got[offset..]), &fwd16, "raw f16 to .npy");
+
+    // An f16 .npy in with a raw DY, which holds INPUT's type (no --dtype needed), raw out.
+    let x_npy = dir.path().join("x.npy");
+    fs::write(
+        &x_npy,
+        npy_with(
+            &format!("{{'descr': '<f2', 'fortran_order': False, 'shape': ({n},), }}"),
+            &le16(&x16),
+        ),
+    )
+    .unwrap();
+    let dyf = dir.path().join("dy.raw");
+    fs::write(&dyf, le16(&dy16)).unwrap();
+    let dx = dir.path().join("dx.bin");
+    assert_ok(&actkern(&["apply", "silu", p(&x_npy), p(&dx), "--backward", p(&dyf)]));
+    assert_same_bits16(
+        &from_le16::<f16>(&fs::read(&dx).unwrap()),
+        &bwd16,
+        ".npy f16 backward, raw DY",
+    );
+    // The same with the matching --dtype given.
+    assert_ok(&actkern(&[
+        "apply",
+        "silu",
+        p(&x_npy),
+        p(&dx),
+        "--backward",
+        p(&dyf),
+        "--dtype",
+        "f16",
+    ]));
+    assert_same_bits16(&from_le16::<f16>(&fs::read(&dx).unwrap()), &bwd16, "with --dtype f16");
+
+    // To standard output: the input's format, '<f2' .npy.
+    let run = Command::new(BIN)
+        .args(["apply", "silu", p(&x_npy), "-"])
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", stderr(&run));
+    let offset = npy_data_offset(&run.stdout);
+    assert!(String::from_utf8_lossy(&run.stdout[..offset]).contains("'descr': '<f2'"));
+    assert_same_bits16(&from_le16::<f16>(&run.stdout[offset..]), &fwd16, "f16 .npy to stdout");
+
+    // Raw bf16 from standard input to standard output.
+    let xb = rounded(&inputs(n), bf16::from_f32);
+    let mut want = vec![0.0f32; n];
+    act.forward(&widen(&xb), &mut want);
+    let mut child = Command::new(BIN)
+        .args(["apply", "silu", "-", "-", "--input-format", "raw", "--dtype", "bf16"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let data = le16(&xb);
+    let writer = std::thread::spawn(move || stdin.write_all(&data));
+    let run = child.wait_with_output().unwrap();
+    writer.join().unwrap().unwrap();
+    assert!(run.status.success(), "{}", stderr(&run));
+    assert_same_bits16(
+        &from_le16::<bf16>(&run.stdout),
+        &rounded(&want, bf16::from_f32),
+        "bf16 stdin to stdout",
+    );
+    // A bf16 stream with an odd byte count: an error naming the type.
+    let mut child = Command::new(BIN)
+        .args(["apply", "silu", "-", "-", "--input-format", "raw", "--dtype", "bf16"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || stdin.write_all(&[0u8; 9]));
+    let run = child.wait_with_output().unwrap();
+    writer.join().unwrap().unwrap();
+    assert_eq!(run.status.code(), Some(2));
+    assert!(stderr(&run).contains("multiple of 2"), "{}", stderr(&run));
+}
+
+/// --in-place on a float16 `.npy`: the file keeps its header and holds the rounded result;
+/// nothing else is left in the directory.
+#[test]
+fn in_place_on_an_f16_file() {
+    let dir = TempDir::new().unwrap();
+    let file = dir.path().join("data.npy");
+    let original = fs::read(Path::new(DATA).join("f16_fortran_3x5.npy")).unwrap();
+    fs::write(&file, &original).unwrap();
+    let offset = npy_data_offset(&original);
+    let x: Vec<f16> = from_le16(&original[offset..]);
+    let act: Activation = "silu".parse().unwrap();
+    let mut y = vec![0.0f32; x.len()];
+    act.forward(&widen(&x), &mut y);
+    let once = rounded(&y, f16::from_f32);
+
+    assert_ok(&actkern(&["apply", "silu", p(&file), "--in-place"]));
+    let got = fs::read(&file).unwrap();
+    assert_eq!(&got[..offset], &original[..offset], "header kept");
+    assert_same_bits16(&from_le16::<f16>(&got[offset..]), &once, "in place");
+
+    // Again, with the matching --dtype: f applied to the rounded result.
+    assert_ok(&actkern(&["apply", "silu", p(&file), "--in-place", "--dtype", "f16"]));
+    act.forward(&widen(&once), &mut y);
+    let got = fs::read(&file).unwrap();
+    assert_same_bits16(&from_le16::<f16>(&got[offset..]), &rounded(&y, f16::from_f32), "twice");
+
+    // A conflicting --dtype changes nothing.
+    let before = fs::read(&file).unwrap();
+    let run = actkern(&["apply", "silu", p(&file), "--in-place", "--dtype", "f32"]);
+    assert_eq!(run.status.code(), Some(2));
+    assert_eq!(fs::read(&file).unwrap(), before);
+    assert_eq!(leftovers(dir.path(), &[&file]), Vec::<PathBuf>::new());
+}
+
+/// An unknown --dtype is a usage error (clap's, exit status 2) that lists the allowed types,
+/// for `apply` and `bench`; nothing is written.
+#[test]
+fn an_unknown_dtype_lists_the_allowed_ones() {
+    let dir = TempDir::new().unwrap();
+    let input = dir.path().join("x.f32");
+    fs::write(&input, to_bytes(&inputs(8))).unwrap();
+    let out = dir.path().join("y.f32");
+    for args in [
+        vec!["apply", "relu", p(&input), p(&out), "--dtype", "f64"],
+        vec!["bench", "--sizes", "16", "-a", "relu", "--dtype", "f32,f64"],
+    ] {
+        let run = actkern(&args);
+        let err = stderr(&run);
+        assert_eq!(run.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains("'f64'") && err.contains("--dtype"), "{err}");
+        assert!(err.contains("f32, bf16, f16"), "{err}");
+        assert_eq!(stdout(&run), "");
+    }
+    assert!(!out.exists());
+    let help = stdout(&actkern(&["apply", "--help"]));
+    for words in ["--dtype", "'<f2'", "bf16"] {
+        assert!(help.contains(words), "apply --help: {words}");
+    }
+    let help = stdout(&actkern(&["bench", "--help"]));
+    assert!(help.contains("--dtype") && help.contains("bf16"), "bench --help");
+}
+
+/// `bench --dtype` measures each element type, each next to a copy of its own bytes; the
+/// default is f32 alone, as before.
+#[test]
+fn bench_measures_each_dtype_asked_for() {
+    let args = ["bench", "--sizes", "1000", "-a", "silu", "--min-time-ms", "2"];
+    let run = actkern(&[&args[..], &["--dtype", "bf16"]].concat());
+    assert_ok(&run);
+    let text = stdout(&run);
+    assert!(text.contains("1000 bf16 elements (2000 B per buffer)"), "{text}");
+    assert!(text.contains("bf16 forward 4 B/element, backward 6, copy 4"), "{text}");
+    assert!(text.contains("silu") && text.contains("copy"), "{text}");
+
+    let run = actkern(&[&args[..], &["--dtype", "f32,bf16,f16", "--json"]].concat());
+    assert_ok(&run);
+    let text = stdout(&run);
+    let records: Vec<&str> = text.lines().filter(|l| l.contains("\"size\"")).collect();
+    // Per type: copy + silu's 4 functions.
+    assert_eq!(records.len(), 3 * 5, "{text}");
+    for (dtype, bytes) in [("f32", 4.0), ("bf16", 2.0), ("f16", 2.0)] {
+        let mine: Vec<&&str> = records
+            .iter()
+            .filter(|r| r.contains(&format!("\"dtype\": \"{dtype}\"")))
+            .collect();
+        assert_eq!(mine.len(), 5, "{dtype}: {text}");
+        for r in mine {
+            let field = |name: &str| -> f64 {
+                r.split(&format!("\"{name}\": "))
+                    .nth(1)
+                    .and_then(|s| s.split([',', '}']).next())
+                    .and_then(|s| s.parse().ok())
+                    .expect("a number")
+            };
+            let (gelem, gb) = (field("gelem_per_s"), field("gb_per_s"));
+            assert!(gelem > 0.0 && gelem.is_finite(), "{r}");
+            let buffers = if r.contains("backward") { 3.0 } else { 2.0 };
+            let per_element = gb / gelem;
+            assert!(
+                (per_element - buffers * bytes).abs() < 1e-3,
+                "{r}: {per_element} B/element"
+            );
+        }
+    }
+
+    // The default: f32, and the table names no type.
+    let run = actkern(&args);
+    assert_ok(&run);
+    let text = stdout(&run);
+    assert!(text.contains("\n1000 elements (4000 B per buffer)\n"), "{text}");
+    assert!(!text.contains("bf16") && !text.contains("f32 elements"), "{text}");
+    assert!(text.contains("forward 8 B/element, backward 12, copy 8"), "{text}");
 }

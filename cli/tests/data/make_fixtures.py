@@ -33,7 +33,7 @@ def save(name, array, version=None):
             npformat.write_array(f, array, version=version)
 
 
-# Accepted: C order, Fortran order, 0-d, empty, 1-d, header version 2.0.
+# Accepted float32: C order, Fortran order, 0-d, empty, 1-d, header version 2.0.
 save("c_2x3x4.npy", values(24).reshape(2, 3, 4))
 save("dy_2x3x4.npy", values(24, -1.0, 1.0)[::-1].copy().reshape(2, 3, 4))
 save("fortran_3x5.npy", np.asfortranarray(values(15).reshape(3, 5)))
@@ -43,8 +43,15 @@ save("empty_0x3.npy", np.zeros((0, 3), dtype="<f4"))
 save("vec_1000.npy", values(1000))
 save("v2_4x4.npy", values(16).reshape(4, 4), version=(2, 0))
 
+# Accepted float16 ('<f2'): the output keeps the dtype, shape and order.
+save("f16_2x3x4.npy", values(24).astype("<f2").reshape(2, 3, 4))
+save("dy_f16_2x3x4.npy", values(24, -1.0, 1.0)[::-1].astype("<f2").reshape(2, 3, 4))
+save("f16_fortran_3x5.npy", np.asfortranarray(values(15).astype("<f2").reshape(3, 5)))
+save("dy_f16_fortran_3x5.npy", np.asfortranarray(values(15, -2.0, 2.0).astype("<f2").reshape(3, 5)))
+
 # Rejected dtypes: each error message must name the dtype.
 save("f64.npy", values(6).astype("<f8"))
 save("big_endian_f4.npy", values(6).astype(">f4"))
 save("u8.npy", np.arange(6, dtype="|u1"))
 save("i32.npy", np.arange(6, dtype="<i4"))
+save("big_endian_f2.npy", values(6).astype(">f2"))
