@@ -147,7 +147,7 @@ fn sixteen_bit_results_do_not_depend_on_position_or_threads() {
             let mut single = [f16::ZERO; 1];
             for len in 0..40 {
                 for offset in 0..8 {
-                    let mut y = vec![f16::ZERO; 48];
+                    let mut y = [f16::ZERO; 48];
                     on(b, || {
                         act.forward(&x[offset..offset + len], &mut y[offset..offset + len])
                     });
