@@ -29,6 +29,11 @@ const _: () = assert!(CHUNK.is_multiple_of(MAX_LANES));
 /// measure faster (`docs/DESIGN.md`).
 const UNROLL: usize = 2;
 
+/// Elements per block when 16-bit buffers go through `f32` (Scalar, Portable): 4 KiB per
+/// stream, a multiple of every lane count, so blocks do not change which lanes meet.
+const F32_BLOCK: usize = 1024;
+const _: () = assert!(F32_BLOCK.is_multiple_of(MAX_LANES));
+
 /// One input, one output, of one element type.
 pub(crate) type UnaryIo<'a, E> = Io<'a, (In<'a, E>,), (Out<'a, E>,)>;
 /// Two inputs, one output, of one element type.
@@ -141,11 +146,16 @@ struct Map<'a, 'k, K, F, I, O> {
 }
 
 impl<K: Kernel, E: Element> VectorOp for Map<'_, '_, K, UnaryFn, (In<'_, E>,), (Out<'_, E>,)> {
+    const STORES_BF16: bool = E::IS_BF16;
+
     /// The fast tier runs `V` wrapped in [`FastLanes`], for kernels that have one
     /// ([`Kernel::FAST_TIER`]); the others have a single tier and are not instantiated twice.
+    /// 16-bit buffers on a vector type without native conversions go through `f32` blocks.
     #[inline(always)]
     fn run<V: Vector>(self) {
-        if K::FAST_TIER && self.tier == Tier::Fast {
+        if !E::IS_F32 && !V::NATIVE_16_BIT {
+            self.through_f32::<V>()
+        } else if K::FAST_TIER && self.tier == Tier::Fast {
             self.unary::<FastLanes<V>>()
         } else {
             self.unary::<V>()
@@ -154,6 +164,36 @@ impl<K: Kernel, E: Element> VectorOp for Map<'_, '_, K, UnaryFn, (In<'_, E>,), (
 }
 
 impl<K: Kernel, E: Element> Map<'_, '_, K, UnaryFn, (In<'_, E>,), (Out<'_, E>,)> {
+    /// Widens a block of the input into `f32`, runs the `f32` map on it, rounds the block back.
+    fn through_f32<V: Vector>(self) {
+        let Map {
+            kernel,
+            f,
+            mut io,
+            tier,
+        } = self;
+        let (mut x, mut y) = ([0.0f32; F32_BLOCK], [0.0f32; F32_BLOCK]);
+        let mut start = 0;
+        while start < io.len() {
+            let len = F32_BLOCK.min(io.len() - start);
+            for (j, x) in x[..len].iter_mut().enumerate() {
+                *x = io.load::<f32>(start + j);
+            }
+            let block = Io::unary(&x[..len], &mut y[..len]);
+            Map {
+                kernel,
+                f,
+                io: block,
+                tier,
+            }
+            .run::<V>();
+            for (j, &y) in y[..len].iter().enumerate() {
+                io.store::<f32>(start + j, y);
+            }
+            start += len;
+        }
+    }
+
     #[inline(always)]
     fn unary<V: Vector>(self) {
         let Map { kernel: k, f, io, .. } = self;
@@ -166,9 +206,13 @@ impl<K: Kernel, E: Element> Map<'_, '_, K, UnaryFn, (In<'_, E>,), (Out<'_, E>,)>
 }
 
 impl<K: Kernel, E: Element> VectorOp for Map<'_, '_, K, BinaryFn, (In<'_, E>, In<'_, E>), (Out<'_, E>,)> {
+    const STORES_BF16: bool = E::IS_BF16;
+
     #[inline(always)]
     fn run<V: Vector>(self) {
-        if K::FAST_TIER && self.tier == Tier::Fast {
+        if !E::IS_F32 && !V::NATIVE_16_BIT {
+            self.through_f32::<V>()
+        } else if K::FAST_TIER && self.tier == Tier::Fast {
             self.binary::<FastLanes<V>>()
         } else {
             self.binary::<V>()
@@ -177,6 +221,36 @@ impl<K: Kernel, E: Element> VectorOp for Map<'_, '_, K, BinaryFn, (In<'_, E>, In
 }
 
 impl<K: Kernel, E: Element> Map<'_, '_, K, BinaryFn, (In<'_, E>, In<'_, E>), (Out<'_, E>,)> {
+    /// As the unary `through_f32`, with both inputs widened.
+    fn through_f32<V: Vector>(self) {
+        let Map {
+            kernel,
+            f,
+            mut io,
+            tier,
+        } = self;
+        let (mut a, mut b, mut y) = ([0.0f32; F32_BLOCK], [0.0f32; F32_BLOCK], [0.0f32; F32_BLOCK]);
+        let mut start = 0;
+        while start < io.len() {
+            let len = F32_BLOCK.min(io.len() - start);
+            for (j, (a, b)) in a[..len].iter_mut().zip(&mut b[..len]).enumerate() {
+                (*a, *b) = io.load::<f32>(start + j);
+            }
+            let block = Io::binary(&a[..len], &b[..len], &mut y[..len]);
+            Map {
+                kernel,
+                f,
+                io: block,
+                tier,
+            }
+            .run::<V>();
+            for (j, &y) in y[..len].iter().enumerate() {
+                io.store::<f32>(start + j, y);
+            }
+            start += len;
+        }
+    }
+
     #[inline(always)]
     fn binary<V: Vector>(self) {
         let Map { kernel: k, f, io, .. } = self;

@@ -156,6 +156,10 @@ pub(crate) mod sealed {
     /// What the driver needs of an element type; outside the crate nothing can implement it, so
     /// [`Element`] is exactly `f32`, `bf16` and `f16`.
     pub trait Sealed: Sized {
+        /// Whether this is `f32` (no conversion at all).
+        const IS_F32: bool;
+        /// Whether this is `bf16` (stores may take AVX512_BF16's conversion).
+        const IS_BF16: bool;
         /// `V::LANES` elements from the start of `src`, widened to `f32`.
         fn load<V: Vector>(src: &[Self]) -> V;
         /// The lanes of `v`, rounded to this type, into the start of `dst`.
@@ -169,6 +173,8 @@ pub(crate) mod sealed {
     }
 
     impl Sealed for f32 {
+        const IS_F32: bool = true;
+        const IS_BF16: bool = false;
         #[inline(always)]
         fn load<V: Vector>(src: &[f32]) -> V {
             V::load(src)
@@ -201,6 +207,8 @@ pub(crate) mod sealed {
     macro_rules! sealed_half {
         ($ty:ident, $load:ident, $store:ident, $variant:ident) => {
             impl Sealed for $ty {
+                const IS_F32: bool = false;
+                const IS_BF16: bool = matches!(Dtype::$variant, Dtype::Bf16);
                 #[inline(always)]
                 fn load<V: Vector>(src: &[$ty]) -> V {
                     V::$load(src)

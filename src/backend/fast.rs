@@ -53,6 +53,7 @@ impl<V: Vector> Vector for FastLanes<V> {
     type Mask = V::Mask;
     const LANES: usize = V::LANES;
     const FAST: bool = true;
+    const NATIVE_16_BIT: bool = V::NATIVE_16_BIT;
 
     #[inline(always)]
     fn splat(v: f32) -> Self {

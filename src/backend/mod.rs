@@ -59,6 +59,9 @@ pub(crate) const MAX_LANES: usize = 16;
 
 /// An operation over vectors of any width, run by an ISA's entry point on its vector type.
 pub(crate) trait VectorOp {
+    /// Whether the operation stores bf16: AVX-512 then runs it where `vcvtneps2bf16` is compiled
+    /// in, if the CPU has AVX512_BF16.
+    const STORES_BF16: bool = false;
     /// Runs the operation on vectors `V`.
     fn run<V: Vector>(self);
 }
@@ -94,6 +97,12 @@ pub trait Vector:
     /// math of [`crate::math`] reads it to take its cheaper steps. False for every backend's
     /// own vector type; the fast tier runs the same backend through a wrapper that sets it.
     const FAST: bool = false;
+    /// Whether this vector type converts bf16 and f16 natively (the x86 backends). Where it does
+    /// not (Scalar, Portable, and any `Vector` of another crate), the driver widens 16-bit
+    /// buffers through `f32` blocks and runs the `f32` instantiation of the kernel, which gives
+    /// the same bits and compiles the kernel once instead of three times.
+    #[doc(hidden)]
+    const NATIVE_16_BIT: bool = false;
 
     /// All lanes set to `v`.
     fn splat(v: f32) -> Self;

@@ -101,6 +101,7 @@ macro_rules! compare {
 impl Vector for F32x8 {
     type Mask = Mask8;
     const LANES: usize = 8;
+    const NATIVE_16_BIT: bool = true;
 
     #[inline(always)]
     fn splat(v: f32) -> F32x8 {
