@@ -30,8 +30,9 @@ impl<E> In<'_, E> {
     /// `mid` is at most the buffer's length.
     unsafe fn offset(&self, mid: usize) -> Self {
         // Safety: within the buffer or one past its end (caller).
+        let ptr = unsafe { self.ptr.add(mid) };
         In {
-            ptr: unsafe { self.ptr.add(mid) },
+            ptr,
             _borrow: PhantomData,
         }
     }
@@ -44,8 +45,9 @@ impl<E> Out<'_, E> {
     /// `mid` is at most the buffer's length.
     unsafe fn offset(&self, mid: usize) -> Self {
         // Safety: within the buffer or one past its end (caller).
+        let ptr = unsafe { self.ptr.add(mid) };
         Out {
-            ptr: unsafe { self.ptr.add(mid) },
+            ptr,
             _borrow: PhantomData,
         }
     }
