@@ -1,6 +1,11 @@
 /*
- * actkern: SIMD activation functions and their gradients over float buffers, following
- * PyTorch's CPU semantics. C99 and C++ compatible.
+ * actkern: SIMD activation functions and their gradients over float, bfloat16 and binary16
+ * buffers, following PyTorch's CPU semantics. C99 and C++ compatible.
+ *
+ * Element types: float, and through the _bf16 and _f16 variants of the generic functions
+ * (actkern_forward_bf16, actkern_backward_f16, ...) bfloat16 and IEEE-754 binary16 held as
+ * uint16_t bits. Those compute in float on the exactly widened inputs and round each result
+ * once, to nearest-even: the result of rounding what the float function gives.
  *
  * Two ways to call a kernel:
  *   - generic: parse a spec string once ("elu(alpha=0.5)") into an actkern_activation handle,
@@ -28,6 +33,7 @@
    Regenerate: cargo xtask codegen */
 
 #include <stddef.h>
+#include <stdint.h>
 
 /** The version of this header, e.g. "0.1.0"; actkern_version() gives the library's. */
 #define ACTKERN_VERSION "0.1.0"
@@ -63,8 +69,9 @@
 #define ACTKERN_ERR_BAD_SPEC -4
 
 /**
- * A buffer that cannot exist: a pointer not aligned to `float`, or n floats from the pointer
- * run past the end of the address space.
+ * A buffer that cannot exist: a pointer not aligned to its element type (`float`, or
+ * `uint16_t` for the _bf16 and _f16 functions), or n elements from the pointer run past the end
+ * of the address space.
  */
 #define ACTKERN_ERR_BAD_BUFFER -5
 
@@ -75,9 +82,9 @@
 #define ACTKERN_ERR_BAD_BACKEND -6
 
 /**
- * A Rust panic was caught at the boundary (its message went to stderr). The known cause is an
- * ACTKERN_BACKEND environment variable naming an unknown or unsupported backend: every call
- * fails this way until actkern_set_backend succeeds. Anything else is a bug in actkern.
+ * A Rust panic was caught at the boundary (its message went to stderr): a bug in actkern. What
+ * may have been written is unspecified. (An ACTKERN_BACKEND environment variable naming an
+ * unknown or unsupported backend is not an error: see actkern_backend.)
  */
 #define ACTKERN_ERR_INTERNAL -7
 
@@ -234,6 +241,131 @@ int actkern_backward_from_output(const actkern_activation *act,
                                  size_t n);
 
 /**
+ * Forward on bfloat16 buffers: y[i] = f(x[i]) as actkern_forward, but `x` and `y` hold n
+ * bfloat16 values, each uint16_t being the upper half of the bits of an IEEE-754 float (1 sign,
+ * 8 exponent and 7 fraction bits: float's range with 8 significant bits). Each input is widened
+ * exactly to float, the float kernel runs, and each result is rounded once to bfloat16, to
+ * nearest with ties to even: y[i] equals actkern_forward's result for the widened x[i], so
+ * rounded (NaN stays NaN). `y` may equal `x` (in place).
+ *
+ * Status codes as for actkern_forward, with the buffers aligned to uint16_t (2 bytes) and n
+ * counting 2-byte elements: ACTKERN_ERR_BAD_BUFFER for a misaligned pointer or n elements
+ * running past the end of the address space, ACTKERN_ERR_OVERLAP when the output partially
+ * overlaps an input. The same holds for every _bf16 and _f16 function below. The handle (from
+ * actkern_parse or actkern_parse_fast), actkern_set_serial and actkern_set_backend apply as for
+ * float buffers.
+ *
+ * # Safety
+ * `act` is NULL or a live handle. Each non-NULL buffer points to `n` uint16_t (readable
+ * inputs, writable output) that no other thread writes during the call.
+ */
+int actkern_forward_bf16(const actkern_activation *act, const uint16_t *x, uint16_t *y, size_t n);
+
+/**
+ * Derivative on bfloat16 buffers: d[i] = f'(x[i]), computed in float on the widened input and
+ * rounded once to nearest-even bfloat16 (see actkern_forward_bf16). `d` may equal `x`. Status
+ * codes as for actkern_forward_bf16.
+ *
+ * # Safety
+ * As for actkern_forward_bf16.
+ */
+int actkern_derivative_bf16(const actkern_activation *act,
+                            const uint16_t *x,
+                            uint16_t *d,
+                            size_t n);
+
+/**
+ * Backward on bfloat16 buffers: dx[i] = dy[i] * f'(x[i]), computed in float (as
+ * actkern_backward) on the widened inputs and rounded once to nearest-even bfloat16 (see
+ * actkern_forward_bf16). `dx` may equal `dy`, `x`, or both. Status codes as for
+ * actkern_forward_bf16.
+ *
+ * # Safety
+ * As for actkern_forward_bf16.
+ */
+int actkern_backward_bf16(const actkern_activation *act,
+                          const uint16_t *x,
+                          const uint16_t *dy,
+                          uint16_t *dx,
+                          size_t n);
+
+/**
+ * Backward from the output on bfloat16 buffers: dx[i] = dy[i] * f'(x[i]) from y[i] = f(x[i]),
+ * computed in float (as actkern_backward_from_output) on the widened inputs and rounded once to
+ * nearest-even bfloat16 (see actkern_forward_bf16). `dx` may equal `y`, `dy`, or both.
+ *
+ * Returns ACTKERN_ERR_NO_BACKWARD_FROM_OUTPUT, writing nothing and whatever `n`, where
+ * actkern_backward_from_output does; otherwise status codes as for actkern_forward_bf16.
+ *
+ * # Safety
+ * As for actkern_forward_bf16.
+ */
+int actkern_backward_from_output_bf16(const actkern_activation *act,
+                                      const uint16_t *y,
+                                      const uint16_t *dy,
+                                      uint16_t *dx,
+                                      size_t n);
+
+/**
+ * Forward on IEEE-754 binary16 ("half", _Float16) buffers: y[i] = f(x[i]) as actkern_forward,
+ * but `x` and `y` hold n binary16 values as uint16_t bits (1 sign, 5 exponent and 10 fraction
+ * bits: 11 significant bits, finite up to 65504). Each input is widened exactly to float, the
+ * float kernel runs, and each result is rounded once to binary16, to nearest with ties to even:
+ * y[i] equals actkern_forward's result for the widened x[i], so rounded. Results beyond the
+ * range round to +-infinity (from 65520 in magnitude), tiny ones to subnormals or zero, and NaN
+ * stays NaN. `y` may equal `x` (in place).
+ *
+ * Status codes and rules as for actkern_forward_bf16: buffers aligned to uint16_t, n counting
+ * 2-byte elements.
+ *
+ * # Safety
+ * As for actkern_forward_bf16.
+ */
+int actkern_forward_f16(const actkern_activation *act, const uint16_t *x, uint16_t *y, size_t n);
+
+/**
+ * Derivative on binary16 buffers: d[i] = f'(x[i]), computed in float on the widened input and
+ * rounded once to nearest-even binary16 (see actkern_forward_f16). `d` may equal `x`. Status
+ * codes as for actkern_forward_bf16.
+ *
+ * # Safety
+ * As for actkern_forward_bf16.
+ */
+int actkern_derivative_f16(const actkern_activation *act, const uint16_t *x, uint16_t *d, size_t n);
+
+/**
+ * Backward on binary16 buffers: dx[i] = dy[i] * f'(x[i]), computed in float (as
+ * actkern_backward) on the widened inputs and rounded once to nearest-even binary16 (see
+ * actkern_forward_f16; a product beyond 65504 in magnitude becomes +-infinity). `dx` may equal
+ * `dy`, `x`, or both. Status codes as for actkern_forward_bf16.
+ *
+ * # Safety
+ * As for actkern_forward_bf16.
+ */
+int actkern_backward_f16(const actkern_activation *act,
+                         const uint16_t *x,
+                         const uint16_t *dy,
+                         uint16_t *dx,
+                         size_t n);
+
+/**
+ * Backward from the output on binary16 buffers: dx[i] = dy[i] * f'(x[i]) from y[i] = f(x[i]),
+ * computed in float (as actkern_backward_from_output) on the widened inputs and rounded once to
+ * nearest-even binary16 (see actkern_forward_f16). `dx` may equal `y`, `dy`, or both.
+ *
+ * Returns ACTKERN_ERR_NO_BACKWARD_FROM_OUTPUT, writing nothing and whatever `n`, where
+ * actkern_backward_from_output does; otherwise status codes as for actkern_forward_bf16.
+ *
+ * # Safety
+ * As for actkern_forward_bf16.
+ */
+int actkern_backward_from_output_f16(const actkern_activation *act,
+                                     const uint16_t *y,
+                                     const uint16_t *dy,
+                                     uint16_t *dx,
+                                     size_t n);
+
+/**
  * A static, NUL-terminated description of a status code ("unknown actkern status code" for
  * a value that is none of them). Never NULL.
  */
@@ -242,9 +374,12 @@ const char *actkern_strerror(int status);
 /**
  * The instruction set kernels run on now: "avx512", "avx2", "portable" or "scalar". Chosen on
  * first use from the ACTKERN_BACKEND environment variable, else the widest the CPU supports;
- * changed by actkern_set_backend. Returns "invalid" when ACTKERN_BACKEND names an unknown or
- * unsupported backend (kernel calls then return ACTKERN_ERR_INTERNAL). A static string; never
- * NULL.
+ * changed by actkern_set_backend. When ACTKERN_BACKEND names an unknown backend or one this
+ * CPU lacks, the library writes one message to stderr on first use, naming the variable, its
+ * value and the backend used instead ("actkern: ACTKERN_BACKEND: unknown backend `sse9`; ...;
+ * using `avx2`"), and runs on the widest backend the CPU supports: calls succeed as without
+ * the variable. A static string; never NULL ("unknown" would name a backend newer than this
+ * function).
  */
 const char *actkern_backend(void);
 

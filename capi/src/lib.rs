@@ -1,20 +1,27 @@
 //! The C ABI: what `libactkern.a`, `libactkern.so` and `include/actkern.h` offer C and C++.
 //!
+//! The generic entry points come in three element types: `float` (`actkern_forward`, ...),
+//! bfloat16 and IEEE binary16 (`actkern_forward_bf16`, `actkern_forward_f16`, ..., over
+//! `uint16_t` buffers). All of them share one code path, generic over [`Element`]: [`run`],
+//! [`execute`] and [`through_copy`].
+//!
 //! The header is generated from this file and from `src/direct.rs` by cbindgen (configured by
 //! `cbindgen.toml`); `tests/c_abi.rs` regenerates both and fails when the committed copies are
 //! stale. The doc comments here are written for C readers: they become the header's comments.
 //!
 //! Every entry point runs inside [`guard`], so no panic ever unwinds into C. All the pointer
-//! checks are in [`run`]; the only slices made from C pointers are made in [`execute`] and
-//! [`through_copy`], after those checks, and never a shared and a mutable slice over the same
-//! memory: exact aliasing goes through the in-place methods of [`Apply`] or through a copy.
+//! checks are in [`run`], in units of the element type; the only slices made from C pointers
+//! are made in [`execute`] and [`through_copy`], after those checks, and never a shared and a
+//! mutable slice over the same memory: exact aliasing goes through the in-place methods of
+//! [`Apply`] or through a copy.
 //!
 //! This crate's `unsafe` is all about those pointer arguments (the library's own is confined
 //! to its `backend` module); every `unsafe` block states why it is sound in a `// Safety:`
 //! comment, which clippy enforces.
 #![deny(clippy::undocumented_unsafe_blocks)]
 
-use actkern::{Activation, Apply, Fast, FromOutputError, Kernel, ParamKind, ParamValue, Serial, Tier};
+use actkern::half::{bf16, f16};
+use actkern::{Activation, Apply, Element, Fast, FromOutputError, Kernel, ParamKind, ParamValue, Serial, Tier};
 use core::ffi::{CStr, c_char, c_int};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -38,25 +45,30 @@ pub const ACTKERN_ERR_NO_BACKWARD_FROM_OUTPUT: c_int = -3;
 /// (actkern_elu_forward, ...) out of its range: NaN, infinite, or outside the range the
 /// function's comment gives.
 pub const ACTKERN_ERR_BAD_SPEC: c_int = -4;
-/// A buffer that cannot exist: a pointer not aligned to `float`, or n floats from the pointer
-/// run past the end of the address space.
+/// A buffer that cannot exist: a pointer not aligned to its element type (`float`, or
+/// `uint16_t` for the _bf16 and _f16 functions), or n elements from the pointer run past the end
+/// of the address space.
 pub const ACTKERN_ERR_BAD_BUFFER: c_int = -5;
 /// actkern_set_backend: the name is not one of "scalar", "portable", "avx2", "avx512", or this
 /// CPU lacks the instructions it needs.
 pub const ACTKERN_ERR_BAD_BACKEND: c_int = -6;
-/// A Rust panic was caught at the boundary (its message went to stderr). The known cause is an
-/// ACTKERN_BACKEND environment variable naming an unknown or unsupported backend: every call
-/// fails this way until actkern_set_backend succeeds. Anything else is a bug in actkern.
+/// A Rust panic was caught at the boundary (its message went to stderr): a bug in actkern. What
+/// may have been written is unspecified. (An ACTKERN_BACKEND environment variable naming an
+/// unknown or unsupported backend is not an error: see actkern_backend.)
 pub const ACTKERN_ERR_INTERNAL: c_int = -7;
 
 /// Buffers of at least this many elements are split across threads, unless
 /// actkern_set_serial(1) was called.
 pub const ACTKERN_PARALLEL_THRESHOLD: usize = 131072;
 const _: () = assert!(ACTKERN_PARALLEL_THRESHOLD == actkern::PARALLEL_THRESHOLD);
+// The _bf16 and _f16 entry points cast `uint16_t` pointers to these types.
+const _: () = assert!(size_of::<bf16>() == size_of::<u16>() && align_of::<bf16>() == align_of::<u16>());
+const _: () = assert!(size_of::<f16>() == size_of::<u16>() && align_of::<f16>() == align_of::<u16>());
 
 /// Elements per block when an input that aliases the output is copied aside first (derivative
-/// in place, backward with dx == x, backward from the output in place): 1 MiB of scratch, and a
-/// block is still long enough to be split across threads.
+/// in place, backward with dx == x, backward from the output in place): 1 MiB of scratch for
+/// `f32` (512 KiB for the 16-bit types), and a block is still long enough to be split across
+/// threads.
 const ALIAS_BLOCK: usize = 2 * actkern::PARALLEL_THRESHOLD;
 
 /// Set by actkern_set_serial.
@@ -108,13 +120,21 @@ impl Func {
 }
 
 /// Checks the arguments and runs `func`: the body of every kernel entry point, generic or
-/// direct. `b` is only read for two-input functions.
+/// direct, whatever the element type `E`. `b` is only read for two-input functions. Sizes,
+/// alignment and overlap are judged in elements of `E` (4 bytes for `f32`, 2 for `bf16`/`f16`).
 ///
 /// # Safety
-/// Each non-null pointer among `a`, `b` (if used) and `out` points to `n` floats, readable for
-/// the inputs and writable for `out`, for the duration of the call, and no other thread writes
-/// them meanwhile.
-unsafe fn run<A: Apply + Copy>(act: A, func: Func, a: *const f32, b: *const f32, out: *mut f32, n: usize) -> c_int {
+/// Each non-null pointer among `a`, `b` (if used) and `out` points to `n` elements of `E`,
+/// readable for the inputs and writable for `out`, for the duration of the call, and no other
+/// thread writes them meanwhile.
+unsafe fn run<A: Apply + Copy, E: Element>(
+    act: A,
+    func: Func,
+    a: *const E,
+    b: *const E,
+    out: *mut E,
+    n: usize,
+) -> c_int {
     if func == Func::BackwardFromOutput && !act.has_backward_from_output() {
         return ACTKERN_ERR_NO_BACKWARD_FROM_OUTPUT;
     }
@@ -126,12 +146,12 @@ unsafe fn run<A: Apply + Copy>(act: A, func: Func, a: *const f32, b: *const f32,
         return ACTKERN_ERR_NULL_POINTER;
     }
     let Some(bytes) = n
-        .checked_mul(size_of::<f32>())
+        .checked_mul(size_of::<E>())
         .filter(|&bytes| bytes <= isize::MAX as usize)
     else {
         return ACTKERN_ERR_BAD_BUFFER;
     };
-    let fits = |addr: usize| addr.is_multiple_of(align_of::<f32>()) && addr.checked_add(bytes).is_some();
+    let fits = |addr: usize| addr.is_multiple_of(align_of::<E>()) && addr.checked_add(bytes).is_some();
     if !fits(out.addr()) || !inputs.iter().all(|p| fits(p.addr())) {
         return ACTKERN_ERR_BAD_BUFFER;
     }
@@ -145,7 +165,7 @@ unsafe fn run<A: Apply + Copy>(act: A, func: Func, a: *const f32, b: *const f32,
         }
     }
     let serial = SERIAL.load(Ordering::Relaxed);
-    // Safety: the pointers were just checked non-null, aligned, and `n` floats long without
+    // Safety: the pointers were just checked non-null, aligned, and `n` elements long without
     // wrapping or exceeding isize::MAX bytes; each input either is `out` (flagged in `aliased`)
     // or does not overlap it; the caller vouches for the memory itself.
     let result = unsafe {
@@ -161,22 +181,22 @@ unsafe fn run<A: Apply + Copy>(act: A, func: Func, a: *const f32, b: *const f32,
     }
 }
 
-/// An input slice of `n` floats.
+/// An input slice of `n` elements.
 ///
 /// # Safety
-/// `p` is non-null, aligned and points to `n` initialized floats that nothing writes while the
+/// `p` is non-null, aligned and points to `n` initialized elements that nothing writes while the
 /// slice lives.
-unsafe fn input<'a>(p: *const f32, n: usize) -> &'a [f32] {
+unsafe fn input<'a, E: Element>(p: *const E, n: usize) -> &'a [E] {
     // Safety: guaranteed by the caller (see above).
     unsafe { std::slice::from_raw_parts(p, n) }
 }
 
-/// The output slice of `n` floats.
+/// The output slice of `n` elements.
 ///
 /// # Safety
-/// `p` is non-null, aligned and points to `n` writable floats that no other reference reaches
+/// `p` is non-null, aligned and points to `n` writable elements that no other reference reaches
 /// while the slice lives.
-unsafe fn output<'a>(p: *mut f32, n: usize) -> &'a mut [f32] {
+unsafe fn output<'a, E: Element>(p: *mut E, n: usize) -> &'a mut [E] {
     // Safety: guaranteed by the caller (see above).
     unsafe { std::slice::from_raw_parts_mut(p, n) }
 }
@@ -184,14 +204,14 @@ unsafe fn output<'a>(p: *mut f32, n: usize) -> &'a mut [f32] {
 /// Runs `func` over buffers already checked by [`run`]; `aliased[i]` says input `i` is `out`.
 ///
 /// # Safety
-/// As established by [`run`]: valid non-empty buffers of `n` floats, inputs either equal to
+/// As established by [`run`]: valid non-empty buffers of `n` elements, inputs either equal to
 /// `out` or disjoint from it.
-unsafe fn execute<A: Apply>(
+unsafe fn execute<A: Apply, E: Element>(
     act: &A,
     func: Func,
-    a: *const f32,
-    b: *const f32,
-    out: *mut f32,
+    a: *const E,
+    b: *const E,
+    out: *mut E,
     n: usize,
     aliased: [bool; 2],
 ) -> Result<(), FromOutputError> {
@@ -221,16 +241,16 @@ unsafe fn execute<A: Apply>(
 ///
 /// # Safety
 /// As for [`execute`].
-unsafe fn through_copy<A: Apply>(
+unsafe fn through_copy<A: Apply, E: Element>(
     act: &A,
     func: Func,
-    a: *const f32,
-    b: *const f32,
-    out: *mut f32,
+    a: *const E,
+    b: *const E,
+    out: *mut E,
     n: usize,
     aliased: [bool; 2],
 ) -> Result<(), FromOutputError> {
-    let mut scratch = vec![0.0f32; n.min(ALIAS_BLOCK)];
+    let mut scratch = vec![E::default(); n.min(ALIAS_BLOCK)];
     let mut start = 0;
     while start < n {
         let len = ALIAS_BLOCK.min(n - start);
@@ -240,7 +260,7 @@ unsafe fn through_copy<A: Apply>(
         let (out_block, x, y) = unsafe {
             let out_block = output(out.add(start), len);
             scratch[..len].copy_from_slice(out_block);
-            let pick = |p: *const f32, alias: bool| {
+            let pick = |p: *const E, alias: bool| {
                 if alias {
                     &scratch[..len]
                 } else {
@@ -274,16 +294,16 @@ unsafe fn handle(act: *const ActivationHandle) -> Option<(Activation, Tier)> {
     unsafe { act.as_ref() }.map(|h| (h.activation, h.tier))
 }
 
-/// Runs a generic entry point.
+/// Runs a generic entry point, on elements of type `E`.
 ///
 /// # Safety
 /// As for [`run`], and `act` as for [`handle`].
-unsafe fn generic(
+unsafe fn generic<E: Element>(
     act: *const ActivationHandle,
     func: Func,
-    a: *const f32,
-    b: *const f32,
-    out: *mut f32,
+    a: *const E,
+    b: *const E,
+    out: *mut E,
     n: usize,
 ) -> c_int {
     guard(ACTKERN_ERR_INTERNAL, || {
@@ -299,7 +319,7 @@ unsafe fn generic(
 }
 
 /// Runs a direct entry point of kernel `K` with parameter values in `K::PARAMS` order, which
-/// are checked as the spec parser checks them.
+/// are checked as the spec parser checks them. The direct entry points take `float` buffers only.
 ///
 /// # Safety
 /// As for [`run`].
@@ -570,6 +590,252 @@ pub unsafe extern "C" fn actkern_backward_from_output(
     unsafe { generic(act, Func::BackwardFromOutput, y, dy, dx, n) }
 }
 
+/// Forward on bfloat16 buffers: y[i] = f(x[i]) as actkern_forward, but `x` and `y` hold n
+/// bfloat16 values, each uint16_t being the upper half of the bits of an IEEE-754 float (1 sign,
+/// 8 exponent and 7 fraction bits: float's range with 8 significant bits). Each input is widened
+/// exactly to float, the float kernel runs, and each result is rounded once to bfloat16, to
+/// nearest with ties to even: y[i] equals actkern_forward's result for the widened x[i], so
+/// rounded (NaN stays NaN). `y` may equal `x` (in place).
+///
+/// Status codes as for actkern_forward, with the buffers aligned to uint16_t (2 bytes) and n
+/// counting 2-byte elements: ACTKERN_ERR_BAD_BUFFER for a misaligned pointer or n elements
+/// running past the end of the address space, ACTKERN_ERR_OVERLAP when the output partially
+/// overlaps an input. The same holds for every _bf16 and _f16 function below. The handle (from
+/// actkern_parse or actkern_parse_fast), actkern_set_serial and actkern_set_backend apply as for
+/// float buffers.
+///
+/// # Safety
+/// `act` is NULL or a live handle. Each non-NULL buffer points to `n` uint16_t (readable
+/// inputs, writable output) that no other thread writes during the call.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn actkern_forward_bf16(
+    act: *const ActivationHandle,
+    x: *const u16,
+    y: *mut u16,
+    n: usize,
+) -> c_int {
+    // Safety: the caller's contract is the one `generic` needs; `bf16` is a `u16` in layout
+    // (same size and alignment, every bit pattern valid), so the casts keep it.
+    unsafe {
+        generic(
+            act,
+            Func::Forward,
+            x.cast::<bf16>(),
+            std::ptr::null(),
+            y.cast::<bf16>(),
+            n,
+        )
+    }
+}
+
+/// Derivative on bfloat16 buffers: d[i] = f'(x[i]), computed in float on the widened input and
+/// rounded once to nearest-even bfloat16 (see actkern_forward_bf16). `d` may equal `x`. Status
+/// codes as for actkern_forward_bf16.
+///
+/// # Safety
+/// As for actkern_forward_bf16.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn actkern_derivative_bf16(
+    act: *const ActivationHandle,
+    x: *const u16,
+    d: *mut u16,
+    n: usize,
+) -> c_int {
+    // Safety: the caller's contract is the one `generic` needs; `bf16` is a `u16` in layout
+    // (same size and alignment, every bit pattern valid), so the casts keep it.
+    unsafe {
+        generic(
+            act,
+            Func::Derivative,
+            x.cast::<bf16>(),
+            std::ptr::null(),
+            d.cast::<bf16>(),
+            n,
+        )
+    }
+}
+
+/// Backward on bfloat16 buffers: dx[i] = dy[i] * f'(x[i]), computed in float (as
+/// actkern_backward) on the widened inputs and rounded once to nearest-even bfloat16 (see
+/// actkern_forward_bf16). `dx` may equal `dy`, `x`, or both. Status codes as for
+/// actkern_forward_bf16.
+///
+/// # Safety
+/// As for actkern_forward_bf16.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn actkern_backward_bf16(
+    act: *const ActivationHandle,
+    x: *const u16,
+    dy: *const u16,
+    dx: *mut u16,
+    n: usize,
+) -> c_int {
+    // Safety: the caller's contract is the one `generic` needs; `bf16` is a `u16` in layout
+    // (same size and alignment, every bit pattern valid), so the casts keep it.
+    unsafe {
+        generic(
+            act,
+            Func::Backward,
+            x.cast::<bf16>(),
+            dy.cast::<bf16>(),
+            dx.cast::<bf16>(),
+            n,
+        )
+    }
+}
+
+/// Backward from the output on bfloat16 buffers: dx[i] = dy[i] * f'(x[i]) from y[i] = f(x[i]),
+/// computed in float (as actkern_backward_from_output) on the widened inputs and rounded once to
+/// nearest-even bfloat16 (see actkern_forward_bf16). `dx` may equal `y`, `dy`, or both.
+///
+/// Returns ACTKERN_ERR_NO_BACKWARD_FROM_OUTPUT, writing nothing and whatever `n`, where
+/// actkern_backward_from_output does; otherwise status codes as for actkern_forward_bf16.
+///
+/// # Safety
+/// As for actkern_forward_bf16.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn actkern_backward_from_output_bf16(
+    act: *const ActivationHandle,
+    y: *const u16,
+    dy: *const u16,
+    dx: *mut u16,
+    n: usize,
+) -> c_int {
+    // Safety: the caller's contract is the one `generic` needs; `bf16` is a `u16` in layout
+    // (same size and alignment, every bit pattern valid), so the casts keep it.
+    unsafe {
+        generic(
+            act,
+            Func::BackwardFromOutput,
+            y.cast::<bf16>(),
+            dy.cast::<bf16>(),
+            dx.cast::<bf16>(),
+            n,
+        )
+    }
+}
+
+/// Forward on IEEE-754 binary16 ("half", _Float16) buffers: y[i] = f(x[i]) as actkern_forward,
+/// but `x` and `y` hold n binary16 values as uint16_t bits (1 sign, 5 exponent and 10 fraction
+/// bits: 11 significant bits, finite up to 65504). Each input is widened exactly to float, the
+/// float kernel runs, and each result is rounded once to binary16, to nearest with ties to even:
+/// y[i] equals actkern_forward's result for the widened x[i], so rounded. Results beyond the
+/// range round to +-infinity (from 65520 in magnitude), tiny ones to subnormals or zero, and NaN
+/// stays NaN. `y` may equal `x` (in place).
+///
+/// Status codes and rules as for actkern_forward_bf16: buffers aligned to uint16_t, n counting
+/// 2-byte elements.
+///
+/// # Safety
+/// As for actkern_forward_bf16.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn actkern_forward_f16(
+    act: *const ActivationHandle,
+    x: *const u16,
+    y: *mut u16,
+    n: usize,
+) -> c_int {
+    // Safety: the caller's contract is the one `generic` needs; `f16` is a `u16` in layout
+    // (same size and alignment, every bit pattern valid), so the casts keep it.
+    unsafe {
+        generic(
+            act,
+            Func::Forward,
+            x.cast::<f16>(),
+            std::ptr::null(),
+            y.cast::<f16>(),
+            n,
+        )
+    }
+}
+
+/// Derivative on binary16 buffers: d[i] = f'(x[i]), computed in float on the widened input and
+/// rounded once to nearest-even binary16 (see actkern_forward_f16). `d` may equal `x`. Status
+/// codes as for actkern_forward_bf16.
+///
+/// # Safety
+/// As for actkern_forward_bf16.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn actkern_derivative_f16(
+    act: *const ActivationHandle,
+    x: *const u16,
+    d: *mut u16,
+    n: usize,
+) -> c_int {
+    // Safety: the caller's contract is the one `generic` needs; `f16` is a `u16` in layout
+    // (same size and alignment, every bit pattern valid), so the casts keep it.
+    unsafe {
+        generic(
+            act,
+            Func::Derivative,
+            x.cast::<f16>(),
+            std::ptr::null(),
+            d.cast::<f16>(),
+            n,
+        )
+    }
+}
+
+/// Backward on binary16 buffers: dx[i] = dy[i] * f'(x[i]), computed in float (as
+/// actkern_backward) on the widened inputs and rounded once to nearest-even binary16 (see
+/// actkern_forward_f16; a product beyond 65504 in magnitude becomes +-infinity). `dx` may equal
+/// `dy`, `x`, or both. Status codes as for actkern_forward_bf16.
+///
+/// # Safety
+/// As for actkern_forward_bf16.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn actkern_backward_f16(
+    act: *const ActivationHandle,
+    x: *const u16,
+    dy: *const u16,
+    dx: *mut u16,
+    n: usize,
+) -> c_int {
+    // Safety: the caller's contract is the one `generic` needs; `f16` is a `u16` in layout
+    // (same size and alignment, every bit pattern valid), so the casts keep it.
+    unsafe {
+        generic(
+            act,
+            Func::Backward,
+            x.cast::<f16>(),
+            dy.cast::<f16>(),
+            dx.cast::<f16>(),
+            n,
+        )
+    }
+}
+
+/// Backward from the output on binary16 buffers: dx[i] = dy[i] * f'(x[i]) from y[i] = f(x[i]),
+/// computed in float (as actkern_backward_from_output) on the widened inputs and rounded once to
+/// nearest-even binary16 (see actkern_forward_f16). `dx` may equal `y`, `dy`, or both.
+///
+/// Returns ACTKERN_ERR_NO_BACKWARD_FROM_OUTPUT, writing nothing and whatever `n`, where
+/// actkern_backward_from_output does; otherwise status codes as for actkern_forward_bf16.
+///
+/// # Safety
+/// As for actkern_forward_bf16.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn actkern_backward_from_output_f16(
+    act: *const ActivationHandle,
+    y: *const u16,
+    dy: *const u16,
+    dx: *mut u16,
+    n: usize,
+) -> c_int {
+    // Safety: the caller's contract is the one `generic` needs; `f16` is a `u16` in layout
+    // (same size and alignment, every bit pattern valid), so the casts keep it.
+    unsafe {
+        generic(
+            act,
+            Func::BackwardFromOutput,
+            y.cast::<f16>(),
+            dy.cast::<f16>(),
+            dx.cast::<f16>(),
+            n,
+        )
+    }
+}
+
 /// A static, NUL-terminated description of a status code ("unknown actkern status code" for
 /// a value that is none of them). Never NULL.
 #[unsafe(no_mangle)]
@@ -584,9 +850,7 @@ pub extern "C" fn actkern_strerror(status: c_int) -> *const c_char {
         ACTKERN_ERR_BAD_SPEC => c"bad activation spec or parameter value",
         ACTKERN_ERR_BAD_BUFFER => c"misaligned buffer, or a length that runs past the end of the address space",
         ACTKERN_ERR_BAD_BACKEND => c"unknown backend, or one this CPU does not support",
-        ACTKERN_ERR_INTERNAL => {
-            c"internal error: a panic was caught (is ACTKERN_BACKEND set to an unknown or unsupported backend?)"
-        }
+        ACTKERN_ERR_INTERNAL => c"internal error: a panic was caught at the C boundary (a bug in actkern)",
         _ => c"unknown actkern status code",
     };
     message.as_ptr()
@@ -594,12 +858,15 @@ pub extern "C" fn actkern_strerror(status: c_int) -> *const c_char {
 
 /// The instruction set kernels run on now: "avx512", "avx2", "portable" or "scalar". Chosen on
 /// first use from the ACTKERN_BACKEND environment variable, else the widest the CPU supports;
-/// changed by actkern_set_backend. Returns "invalid" when ACTKERN_BACKEND names an unknown or
-/// unsupported backend (kernel calls then return ACTKERN_ERR_INTERNAL). A static string; never
-/// NULL.
+/// changed by actkern_set_backend. When ACTKERN_BACKEND names an unknown backend or one this
+/// CPU lacks, the library writes one message to stderr on first use, naming the variable, its
+/// value and the backend used instead ("actkern: ACTKERN_BACKEND: unknown backend `sse9`; ...;
+/// using `avx2`"), and runs on the widest backend the CPU supports: calls succeed as without
+/// the variable. A static string; never NULL ("unknown" would name a backend newer than this
+/// function).
 #[unsafe(no_mangle)]
 pub extern "C" fn actkern_backend() -> *const c_char {
-    let name: &CStr = guard(c"invalid", || match actkern::backend() {
+    let name: &CStr = guard(c"unknown", || match actkern::backend() {
         actkern::Backend::Scalar => c"scalar",
         actkern::Backend::Portable => c"portable",
         actkern::Backend::Avx2 => c"avx2",

@@ -274,19 +274,46 @@ fn cpp_program_shared() {
     run(&exe, &[], &[]);
 }
 
-/// A real panic inside the library (the backend choice panics on a bad `ACTKERN_BACKEND`)
-/// reaches C as `ACTKERN_ERR_INTERNAL`, and the library works again once a backend is set.
+/// An `ACTKERN_BACKEND` naming an unknown backend, or one this CPU lacks, is reported once on
+/// stderr (naming the variable, the bad value and the backend used instead) and otherwise
+/// ignored: `actkern_backend()` names the widest backend the CPU supports and kernel calls
+/// succeed (the C program's `--bad-backend-env` mode checks those and prints the backend).
 #[test]
-fn panic_becomes_a_status_code() {
+fn bad_backend_env_is_reported_once_and_ignored() {
     let Some(cc) = c_compiler() else { return };
-    let exe = out_dir("panic").join("test_actkern_c");
+    let exe = out_dir("bad_backend_env").join("test_actkern_c");
     compile(&cc, C_FLAGS, &c_source(), &static_link(), &exe);
-    let out = run(&exe, &["--bad-backend-env"], &[("ACTKERN_BACKEND", "no-such-backend")]);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.contains("ACTKERN_BACKEND") && stderr.contains("no-such-backend"),
-        "the caught panic's message is on stderr: {stderr}"
+    let best = actkern::Backend::best().name();
+    let mut bad = vec!["no-such-backend".to_string()];
+    // A real backend this CPU cannot run, when there is one.
+    bad.extend(
+        actkern::Backend::ALL
+            .into_iter()
+            .find(|b| !b.is_available())
+            .map(|b| b.name().to_string()),
     );
+    for value in &bad {
+        let out = run(&exe, &["--bad-backend-env"], &[("ACTKERN_BACKEND", value)]);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stdout.lines().any(|l| l == format!("backend: {best}")),
+            "ACTKERN_BACKEND={value}: the library runs on the widest backend, {best}: {stdout}"
+        );
+        let messages: Vec<&str> = stderr.lines().filter(|l| l.contains("ACTKERN_BACKEND")).collect();
+        assert_eq!(
+            messages.len(),
+            1,
+            "ACTKERN_BACKEND={value}: one message on stderr, whatever the number of calls: {stderr}"
+        );
+        let message = messages[0];
+        assert!(
+            message.starts_with("actkern: ACTKERN_BACKEND: ")
+                && message.contains(&format!("`{value}`"))
+                && message.ends_with(&format!("using `{best}`")),
+            "ACTKERN_BACKEND={value}: the message names the variable, the value and the backend used: {message}"
+        );
+    }
 }
 
 fn pkg_config_tool() -> Option<&'static str> {
