@@ -29,11 +29,6 @@ const _: () = assert!(CHUNK.is_multiple_of(MAX_LANES));
 /// measure faster (`docs/DESIGN.md`).
 const UNROLL: usize = 2;
 
-/// Elements per block when 16-bit buffers go through `f32` (Scalar, Portable): 4 KiB per
-/// stream, a multiple of every lane count, so blocks do not change which lanes meet.
-const F32_BLOCK: usize = 1024;
-const _: () = assert!(F32_BLOCK.is_multiple_of(MAX_LANES));
-
 /// One input, one output, of one element type.
 pub(crate) type UnaryIo<'a, E> = Io<'a, (In<'a, E>,), (Out<'a, E>,)>;
 /// Two inputs, one output, of one element type.
@@ -107,13 +102,84 @@ pub(crate) fn execute<K: Kernel>(k: &K, work: Work<'_>, parallel: bool, tier: Ti
 }
 
 fn run_task<K: Kernel, E: Element>(k: &K, task: Task<'_, E>, backend: Backend, parallel: bool, tier: Tier) {
+    // 16-bit buffers run natively (converted in the registers) for the forward and the backward
+    // on the x86 backends; every other function, and every backend without native conversions,
+    // widens them in blocks and runs the f32 instantiation. Same bits either way; the kernels
+    // are compiled for 16-bit buffers only where it pays.
+    let native = |native_fn: bool| E::IS_F32 || (native_fn && backend.converts_16_bit());
     match task {
-        Task::Unary(f, io) => for_chunks(io, parallel, &|io| {
+        Task::Unary(f, io) if native(f == UnaryFn::Forward) => for_chunks(io, parallel, &|io| {
             backend::run(backend, Map { kernel: k, f, io, tier })
         }),
-        Task::Binary(f, io) => for_chunks(io, parallel, &|io| {
+        Task::Unary(f, io) => for_chunks(io, parallel, &|io| through_f32_unary(k, f, io, backend, tier)),
+        Task::Binary(f, io) if native(f == BinaryFn::Backward) => for_chunks(io, parallel, &|io| {
             backend::run(backend, Map { kernel: k, f, io, tier })
         }),
+        Task::Binary(f, io) => for_chunks(io, parallel, &|io| through_f32_binary(k, f, io, backend, tier)),
+    }
+}
+
+/// Elements per block when 16-bit buffers go through `f32`: 4 KiB per stream, a multiple of
+/// every lane count, so blocks do not change which lanes meet.
+const F32_BLOCK: usize = 1024;
+const _: () = assert!(F32_BLOCK.is_multiple_of(MAX_LANES));
+
+/// Widens `io`'s input a block at a time, runs the `f32` kernel function on the block and
+/// rounds the result into `io`'s output (an element at a time, through `half`).
+fn through_f32_unary<K: Kernel, E: Element>(k: &K, f: UnaryFn, mut io: UnaryIo<'_, E>, backend: Backend, tier: Tier) {
+    let (mut x, mut y) = ([0.0f32; F32_BLOCK], [0.0f32; F32_BLOCK]);
+    let mut start = 0;
+    while start < io.len() {
+        let len = F32_BLOCK.min(io.len() - start);
+        for (j, x) in x[..len].iter_mut().enumerate() {
+            *x = io.load::<f32>(start + j);
+        }
+        let block = Io::unary(&x[..len], &mut y[..len]);
+        backend::run(
+            backend,
+            Map {
+                kernel: k,
+                f,
+                io: block,
+                tier,
+            },
+        );
+        for (j, &y) in y[..len].iter().enumerate() {
+            io.store::<f32>(start + j, y);
+        }
+        start += len;
+    }
+}
+
+/// As [`through_f32_unary`], with both inputs widened.
+fn through_f32_binary<K: Kernel, E: Element>(
+    k: &K,
+    f: BinaryFn,
+    mut io: BinaryIo<'_, E>,
+    backend: Backend,
+    tier: Tier,
+) {
+    let (mut a, mut b, mut y) = ([0.0f32; F32_BLOCK], [0.0f32; F32_BLOCK], [0.0f32; F32_BLOCK]);
+    let mut start = 0;
+    while start < io.len() {
+        let len = F32_BLOCK.min(io.len() - start);
+        for (j, (a, b)) in a[..len].iter_mut().zip(&mut b[..len]).enumerate() {
+            (*a, *b) = io.load::<f32>(start + j);
+        }
+        let block = Io::binary(&a[..len], &b[..len], &mut y[..len]);
+        backend::run(
+            backend,
+            Map {
+                kernel: k,
+                f,
+                io: block,
+                tier,
+            },
+        );
+        for (j, &y) in y[..len].iter().enumerate() {
+            io.store::<f32>(start + j, y);
+        }
+        start += len;
     }
 }
 
@@ -150,11 +216,12 @@ impl<K: Kernel, E: Element> VectorOp for Map<'_, '_, K, UnaryFn, (In<'_, E>,), (
 
     /// The fast tier runs `V` wrapped in [`FastLanes`], for kernels that have one
     /// ([`Kernel::FAST_TIER`]); the others have a single tier and are not instantiated twice.
-    /// 16-bit buffers on a vector type without native conversions go through `f32` blocks.
     #[inline(always)]
     fn run<V: Vector>(self) {
         if !E::IS_F32 && !V::NATIVE_16_BIT {
-            self.through_f32::<V>()
+            // The driver sends 16-bit buffers only to backends that convert them natively, so no
+            // kernel is compiled for them on the others.
+            unreachable!("16-bit buffers on a backend without native conversions")
         } else if K::FAST_TIER && self.tier == Tier::Fast {
             self.unary::<FastLanes<V>>()
         } else {
@@ -164,43 +231,16 @@ impl<K: Kernel, E: Element> VectorOp for Map<'_, '_, K, UnaryFn, (In<'_, E>,), (
 }
 
 impl<K: Kernel, E: Element> Map<'_, '_, K, UnaryFn, (In<'_, E>,), (Out<'_, E>,)> {
-    /// Widens a block of the input into `f32`, runs the `f32` map on it, rounds the block back.
-    fn through_f32<V: Vector>(self) {
-        let Map {
-            kernel,
-            f,
-            mut io,
-            tier,
-        } = self;
-        let (mut x, mut y) = ([0.0f32; F32_BLOCK], [0.0f32; F32_BLOCK]);
-        let mut start = 0;
-        while start < io.len() {
-            let len = F32_BLOCK.min(io.len() - start);
-            for (j, x) in x[..len].iter_mut().enumerate() {
-                *x = io.load::<f32>(start + j);
-            }
-            let block = Io::unary(&x[..len], &mut y[..len]);
-            Map {
-                kernel,
-                f,
-                io: block,
-                tier,
-            }
-            .run::<V>();
-            for (j, &y) in y[..len].iter().enumerate() {
-                io.store::<f32>(start + j, y);
-            }
-            start += len;
-        }
-    }
-
     #[inline(always)]
     fn unary<V: Vector>(self) {
         let Map { kernel: k, f, io, .. } = self;
+        // Only the forward runs natively on 16-bit buffers (`run_task`): the other arms are
+        // compiled for f32 alone.
         match f {
             UnaryFn::Forward => map::<V, _, _, _, UNROLL>(io, Forward(k)),
-            UnaryFn::Derivative => map::<V, _, _, _, UNROLL>(io, Derivative(k)),
-            UnaryFn::DerivativeFromOutput => map::<V, _, _, _, UNROLL>(io, DerivativeFromOutput(k)),
+            UnaryFn::Derivative if E::IS_F32 => map::<V, _, _, _, UNROLL>(io, Derivative(k)),
+            UnaryFn::DerivativeFromOutput if E::IS_F32 => map::<V, _, _, _, UNROLL>(io, DerivativeFromOutput(k)),
+            _ => unreachable!("{f:?} on 16-bit buffers goes through f32 blocks"),
         }
     }
 }
@@ -211,7 +251,9 @@ impl<K: Kernel, E: Element> VectorOp for Map<'_, '_, K, BinaryFn, (In<'_, E>, In
     #[inline(always)]
     fn run<V: Vector>(self) {
         if !E::IS_F32 && !V::NATIVE_16_BIT {
-            self.through_f32::<V>()
+            // The driver sends 16-bit buffers only to backends that convert them natively, so no
+            // kernel is compiled for them on the others.
+            unreachable!("16-bit buffers on a backend without native conversions")
         } else if K::FAST_TIER && self.tier == Tier::Fast {
             self.binary::<FastLanes<V>>()
         } else {
@@ -221,42 +263,13 @@ impl<K: Kernel, E: Element> VectorOp for Map<'_, '_, K, BinaryFn, (In<'_, E>, In
 }
 
 impl<K: Kernel, E: Element> Map<'_, '_, K, BinaryFn, (In<'_, E>, In<'_, E>), (Out<'_, E>,)> {
-    /// As the unary `through_f32`, with both inputs widened.
-    fn through_f32<V: Vector>(self) {
-        let Map {
-            kernel,
-            f,
-            mut io,
-            tier,
-        } = self;
-        let (mut a, mut b, mut y) = ([0.0f32; F32_BLOCK], [0.0f32; F32_BLOCK], [0.0f32; F32_BLOCK]);
-        let mut start = 0;
-        while start < io.len() {
-            let len = F32_BLOCK.min(io.len() - start);
-            for (j, (a, b)) in a[..len].iter_mut().zip(&mut b[..len]).enumerate() {
-                (*a, *b) = io.load::<f32>(start + j);
-            }
-            let block = Io::binary(&a[..len], &b[..len], &mut y[..len]);
-            Map {
-                kernel,
-                f,
-                io: block,
-                tier,
-            }
-            .run::<V>();
-            for (j, &y) in y[..len].iter().enumerate() {
-                io.store::<f32>(start + j, y);
-            }
-            start += len;
-        }
-    }
-
     #[inline(always)]
     fn binary<V: Vector>(self) {
         let Map { kernel: k, f, io, .. } = self;
         match f {
             BinaryFn::Backward => map::<V, _, _, _, UNROLL>(io, Backward(k)),
-            BinaryFn::BackwardFromOutput => map::<V, _, _, _, UNROLL>(io, BackwardFromOutput(k)),
+            BinaryFn::BackwardFromOutput if E::IS_F32 => map::<V, _, _, _, UNROLL>(io, BackwardFromOutput(k)),
+            _ => unreachable!("{f:?} on 16-bit buffers goes through f32 blocks"),
         }
     }
 }

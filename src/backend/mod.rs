@@ -75,6 +75,8 @@ pub(crate) trait Isa: Copy {
     const NAME: &'static str;
     /// Lanes of its vector type.
     const LANES: usize;
+    /// Whether its vector type converts bf16 and f16 itself ([`Vector::NATIVE_16_BIT`]).
+    const NATIVE_16_BIT: bool;
     /// The token, if this CPU has the instructions.
     fn detect() -> Option<Self>;
     /// Runs `op` on this ISA's vector type, compiled for its instructions.
@@ -98,9 +100,8 @@ pub trait Vector:
     /// own vector type; the fast tier runs the same backend through a wrapper that sets it.
     const FAST: bool = false;
     /// Whether this vector type converts bf16 and f16 natively (the x86 backends). Where it does
-    /// not (Scalar, Portable, and any `Vector` of another crate), the driver widens 16-bit
-    /// buffers through `f32` blocks and runs the `f32` instantiation of the kernel, which gives
-    /// the same bits and compiles the kernel once instead of three times.
+    /// not (Scalar, Portable), the driver widens 16-bit buffers through `f32` blocks and runs
+    /// the `f32` instantiation of the kernel: the same bits, and the kernel compiled once.
     #[doc(hidden)]
     const NATIVE_16_BIT: bool = false;
 
@@ -275,6 +276,12 @@ impl Backend {
     /// Lanes of the vector type this backend runs kernels on.
     pub const fn lanes(self) -> usize {
         isa_table!(self, |T| <T as Isa>::LANES)
+    }
+
+    /// Whether the backend converts bf16 and f16 in its vector registers (the x86 ones); the
+    /// others take 16-bit buffers through `f32` blocks.
+    pub(crate) const fn converts_16_bit(self) -> bool {
+        isa_table!(self, |T| <T as Isa>::NATIVE_16_BIT)
     }
 
     /// Whether this CPU can run the backend.

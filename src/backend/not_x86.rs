@@ -12,6 +12,7 @@ macro_rules! absent {
         impl Isa for $token {
             const NAME: &'static str = $name;
             const LANES: usize = $lanes;
+            const NATIVE_16_BIT: bool = true;
             fn detect() -> Option<$token> {
                 None
             }

@@ -12,6 +12,7 @@ pub(crate) struct Portable;
 
 impl Isa for Portable {
     const NAME: &'static str = "portable";
+    const NATIVE_16_BIT: bool = false;
     const LANES: usize = 8;
     fn detect() -> Option<Portable> {
         Some(Portable)

@@ -9,6 +9,7 @@ pub(crate) struct Scalar;
 
 impl Isa for Scalar {
     const NAME: &'static str = "scalar";
+    const NATIVE_16_BIT: bool = false;
     const LANES: usize = 1;
     fn detect() -> Option<Scalar> {
         Some(Scalar)

@@ -17,6 +17,7 @@ pub(crate) struct Avx2(());
 
 impl Isa for Avx2 {
     const NAME: &'static str = "avx2";
+    const NATIVE_16_BIT: bool = true;
     const LANES: usize = 8;
     fn detect() -> Option<Avx2> {
         (std::arch::is_x86_feature_detected!("avx2")

@@ -20,6 +20,7 @@ pub(crate) struct Avx512 {
 
 impl Isa for Avx512 {
     const NAME: &'static str = "avx512";
+    const NATIVE_16_BIT: bool = true;
     const LANES: usize = 16;
     fn detect() -> Option<Avx512> {
         std::arch::is_x86_feature_detected!("avx512f").then(|| Avx512 {
