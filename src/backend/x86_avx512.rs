@@ -12,7 +12,8 @@ use core::ops::{Add, BitAnd, BitOr, Div, Mul, Neg, Not, Sub};
 use half::{bf16, f16};
 
 /// The AVX-512F ISA: a value proves the CPU has AVX-512F, and says whether it also has
-/// AVX512_BF16 (for `vcvtneps2bf16`).
+/// AVX512_BF16 and AVX512DQ (for `vcvtneps2bf16`, and `vfpclassps` to find the subnormals it
+/// flushes; every CPU with BF16 has DQ).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Avx512 {
     bf16: bool,
@@ -24,12 +25,13 @@ impl Isa for Avx512 {
     const LANES: usize = 16;
     fn detect() -> Option<Avx512> {
         std::arch::is_x86_feature_detected!("avx512f").then(|| Avx512 {
-            bf16: std::arch::is_x86_feature_detected!("avx512bf16"),
+            bf16: std::arch::is_x86_feature_detected!("avx512bf16") && std::arch::is_x86_feature_detected!("avx512dq"),
         })
     }
     fn run<Op: VectorOp>(self, op: Op) {
         if Op::STORES_BF16 && self.bf16 {
-            // Safety: the token exists, so AVX-512F was detected, and `bf16` says AVX512_BF16 was.
+            // Safety: the token exists, so AVX-512F was detected, and `bf16` says AVX512_BF16 and
+            // AVX512DQ were.
             unsafe { enter_bf16(op) }
         } else {
             // Safety: the token exists, so AVX-512F was detected.
@@ -47,13 +49,13 @@ unsafe fn enter<Op: VectorOp>(op: Op) {
     op.run::<F32x16<false>>()
 }
 
-/// Runs `op` on 16-lane vectors that store bf16 with `vcvtneps2bf16`, compiled for AVX-512F and
-/// AVX512_BF16. Only operations that store bf16 come here ([`VectorOp::STORES_BF16`]): the others
+/// Runs `op` on 16-lane vectors that store bf16 with `vcvtneps2bf16`, compiled for AVX-512F,
+/// AVX512_BF16 and AVX512DQ. Only operations that store bf16 come here ([`VectorOp::STORES_BF16`]): the others
 /// would be compiled twice for nothing.
 ///
 /// # Safety
-/// The CPU must support AVX-512F and AVX512_BF16.
-#[target_feature(enable = "avx512f,avx512bf16")]
+/// The CPU must support AVX-512F, AVX512_BF16 and AVX512DQ.
+#[target_feature(enable = "avx512f,avx512bf16,avx512dq")]
 unsafe fn enter_bf16<Op: VectorOp>(op: Op) {
     op.run::<F32x16<true>>()
 }
@@ -213,12 +215,11 @@ impl<const B: bool> Vector for F32x16<B> {
             // vcvtneps2bf16 rounds to nearest-even, narrows and quiets NaN in one instruction, as
             // `bf16::from_f32` does, except that it flushes subnormal inputs to zero: a vector
             // holding one (rare: results below 2⁻¹²⁶) takes the integer form instead.
-            // Safety: `B` is true only under `enter_bf16`, whose CPU has AVX-512F and
-            // AVX512_BF16; `dst` holds 16 writable bf16, 32 bytes (sliced above).
+            // Safety: `B` is true only under `enter_bf16`, whose CPU has AVX-512F, AVX512_BF16
+            // and AVX512DQ; `dst` holds 16 writable bf16, 32 bytes (sliced above).
             unsafe {
-                let magnitude = _mm512_andnot_si512(sign_bits(), _mm512_castps_si512(self.0));
-                let below_normal = _mm512_cmplt_epu32_mask(magnitude, _mm512_set1_epi32(0x0080_0000));
-                let subnormal = _mm512_mask_cmpneq_epu32_mask(below_normal, magnitude, _mm512_setzero_si512());
+                // vfpclassps class 0x20: subnormal.
+                let subnormal = _mm512_fpclass_ps_mask::<0x20>(self.0);
                 let bits: __m256i = if subnormal == 0 {
                     core::mem::transmute::<__m256bh, __m256i>(_mm512_cvtneps_pbh(self.0))
                 } else {
