@@ -87,7 +87,7 @@ const SHARED_LIB: &str = if cfg!(target_os = "macos") {
 };
 
 /// `target/<profile>/deps/`, holding this package's `libactkern.a` and shared library, built
-/// (or found up to date) on first use by `cargo build -p actkern-capi` into the target directory
+/// (or found up to date) on first use by `cargo build -p actkern-capi -p actkern-cli` into the target directory
 /// and profile of this test: `cargo test` itself builds no library that a test cannot link
 /// (see the module's comment).
 fn lib_dir() -> PathBuf {
@@ -103,8 +103,19 @@ fn lib_dir() -> PathBuf {
             let target_dir = profile_dir.parent().expect("target/");
             let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
             let mut build = Command::new(cargo);
+            // With the CLI in the same build, features unify as in the workspace's `cargo test`
+            // (clap_derive turns on syn's "full", which bytemuck_derive, under half, also
+            // builds against): built alone, capi would resolve syn differently and rebuild
+            // bytemuck, half, wide and the whole library first (84 s of a fresh clone's test).
             build
-                .args(["build", "--package", "actkern-capi", "--target-dir"])
+                .args([
+                    "build",
+                    "--package",
+                    "actkern-capi",
+                    "--package",
+                    "actkern-cli",
+                    "--target-dir",
+                ])
                 .arg(target_dir)
                 .current_dir(manifest_dir());
             if profile_dir.file_name().is_some_and(|p| p == "release") {
