@@ -212,24 +212,29 @@ fn bench_activation(c: &mut Criterion, act: &Activation) {
     }
 }
 
+/// `<id>/<n>`: a copy of `x` into `out`, in rayon chunks above the threshold like the kernels.
+fn bench_copy<T: Copy + Send + Sync>(group: &mut BenchmarkGroup<'_, WallTime>, id: &str, x: &[T], out: &mut [T]) {
+    let n = x.len();
+    group.bench_function(BenchmarkId::new(id, n), |b| {
+        b.iter(|| {
+            if n >= PARALLEL_THRESHOLD {
+                out.par_chunks_mut(CHUNK)
+                    .zip(x.par_chunks(CHUNK))
+                    .for_each(|(o, x)| o.copy_from_slice(x));
+            } else {
+                out.copy_from_slice(x);
+            }
+        })
+    });
+}
+
 fn bench_baselines(c: &mut Criterion) {
     let mut group = c.benchmark_group("baseline");
     for n in IN_CACHE.into_iter().chain([LARGE[1]]) {
         configure(&mut group, n);
         let x = narrowed::<bf16>(&inputs(n, INPUT_OFFSET), INPUT_OFFSET);
         let mut out = narrowed::<bf16>(&outputs(n), OUTPUT_OFFSET);
-        let parallel = n >= PARALLEL_THRESHOLD;
-        group.bench_function(BenchmarkId::new("copy-bf16", n), |b| {
-            b.iter(|| {
-                if parallel {
-                    out.par_chunks_mut(CHUNK)
-                        .zip(x.par_chunks(CHUNK))
-                        .for_each(|(o, x)| o.copy_from_slice(x));
-                } else {
-                    out.copy_from_slice(&x);
-                }
-            })
-        });
+        bench_copy(&mut group, "copy-bf16", &x, &mut out);
     }
     for n in IN_CACHE.into_iter().chain(LARGE) {
         configure(&mut group, n);
@@ -237,17 +242,7 @@ fn bench_baselines(c: &mut Criterion) {
         let dy = inputs(n, GRADIENT_OFFSET);
         let mut out = outputs(n);
         let parallel = n >= PARALLEL_THRESHOLD;
-        group.bench_function(BenchmarkId::new("copy", n), |b| {
-            b.iter(|| {
-                if parallel {
-                    out.par_chunks_mut(CHUNK)
-                        .zip(x.par_chunks(CHUNK))
-                        .for_each(|(o, x)| o.copy_from_slice(x));
-                } else {
-                    out.copy_from_slice(&x);
-                }
-            })
-        });
+        bench_copy(&mut group, "copy", &x, &mut out);
         group.bench_function(BenchmarkId::new("stream", n), |b| {
             let stream =
                 |o: &mut [f32], x: &[f32], g: &[f32]| o.iter_mut().zip(x).zip(g).for_each(|((o, x), g)| *o = g * x);

@@ -205,10 +205,10 @@ pub(crate) mod sealed {
     }
 
     macro_rules! sealed_half {
-        ($ty:ident, $load:ident, $store:ident, $variant:ident) => {
+        ($ty:ident, $load:ident, $store:ident, $variant:ident, $is_bf16:literal) => {
             impl Sealed for $ty {
                 const IS_F32: bool = false;
-                const IS_BF16: bool = matches!(Dtype::$variant, Dtype::Bf16);
+                const IS_BF16: bool = $is_bf16;
                 #[inline(always)]
                 fn load<V: Vector>(src: &[$ty]) -> V {
                     V::$load(src)
@@ -235,6 +235,6 @@ pub(crate) mod sealed {
         };
     }
 
-    sealed_half!(bf16, load_bf16, store_bf16, Bf16);
-    sealed_half!(f16, load_f16, store_f16, F16);
+    sealed_half!(bf16, load_bf16, store_bf16, Bf16, true);
+    sealed_half!(f16, load_f16, store_f16, F16, false);
 }
