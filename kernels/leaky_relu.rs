@@ -44,7 +44,7 @@ impl Kernel for LeakyRelu {
 
     #[inline(always)]
     fn forward<V: Vector>(&self, x: V) -> V {
-        V::select(x.gt(V::splat(0.0)), x, x * V::splat(self.negative_slope))
+        leaky(x, V::splat(self.negative_slope))
     }
     #[inline(always)]
     fn derivative<V: Vector>(&self, x: V) -> V {
@@ -86,4 +86,23 @@ impl Kernel for LeakyRelu {
     fn pytorch_forward(&self, x: f32) -> Option<f32> {
         Some(crate::reference::pytorch::leaky_relu(x, self.negative_slope))
     }
+}
+
+/// leaky_relu with a slope per lane: `x > 0 ? x : slope·x`. [`LeakyRelu`]'s forward, and prelu's
+/// with its channels' weights.
+#[inline(always)]
+pub(crate) fn leaky<V: Vector>(x: V, slope: V) -> V {
+    V::select(x.gt(V::splat(0.0)), x, x * slope)
+}
+
+/// leaky_relu's backward with a slope per lane: the same bits as [`LeakyRelu::backward`] with
+/// that lane's slope (a zero slope selects 0 on its flat piece).
+#[inline(always)]
+pub(crate) fn leaky_backward<V: Vector>(x: V, dy: V, slope: V) -> V {
+    let positive = x.gt(V::splat(0.0));
+    V::select(
+        slope.eq(V::splat(0.0)),
+        pass(positive, x, dy),
+        keep_nan(x, V::select(positive, dy, dy * slope)),
+    )
 }

@@ -14,6 +14,7 @@ pub mod logsigmoid;
 pub mod mish;
 pub mod relu;
 pub mod relu6;
+pub mod rrelu;
 pub mod selu;
 pub mod sigmoid;
 pub mod silu;
@@ -41,6 +42,7 @@ macro_rules! for_each_kernel {
             mish::Mish,
             relu::Relu,
             relu6::Relu6,
+            rrelu::Rrelu,
             selu::Selu,
             sigmoid::Sigmoid,
             silu::Silu,

@@ -1,7 +1,7 @@
 //! The slice API shared by [`Activation`](crate::Activation), every typed kernel and [`Serial`].
 
 use crate::backend::view::Io;
-use crate::driver::{self, BinaryFn, Task, UnaryFn, Work};
+use crate::driver::{self, BinaryFn, Task, UnaryFn, Work, rows};
 use crate::element::Element;
 use crate::kernel::{FromOutputSupport, Kernel};
 use core::fmt;
@@ -59,6 +59,17 @@ impl fmt::Display for FromOutputError {
 }
 
 impl std::error::Error for FromOutputError {}
+
+/// Checks that a buffer of `len` elements is whole rows of `cols` (the bias's length).
+#[track_caller]
+fn check_rows(name: &str, len: usize, cols: usize) {
+    if cols == 0 && len != 0 {
+        panic!("actkern: `bias` is empty but `{name}` has {len} elements");
+    }
+    if cols != 0 && !len.is_multiple_of(cols) {
+        panic!("actkern: `{name}` has {len} elements, not a whole number of rows of bias.len() = {cols}");
+    }
+}
 
 #[track_caller]
 fn check_len(a_name: &str, a: usize, b_name: &str, b: usize) {
@@ -202,6 +213,82 @@ pub trait Apply {
             self,
             Task::Binary(BinaryFn::BackwardFromOutput, Io::binary(y, dy, dx)),
         ))
+    }
+
+    /// Bias + activation over `x` of shape [rows, cols], `cols = bias.len()`:
+    /// `y[r, j] = f(x[r, j] + bias[j])`. The sum is rounded to `f32` first, so `y` is
+    /// bit-identical to an add followed by [`forward`](Apply::forward); the activation runs on
+    /// each block of sums while it is in L1, so the buffer is read and written once.
+    ///
+    /// ```
+    /// use actkern::{Apply, Relu};
+    /// let x = [1.0f32, -2.0, -1.0, 3.0]; // 2 rows × 2 cols
+    /// let mut y = [0.0f32; 4];
+    /// Relu.forward_bias(&x, &[0.5, 1.5], &mut y);
+    /// assert_eq!(y, [1.5, 0.0, 0.0, 4.5]);
+    /// ```
+    ///
+    /// # Panics
+    /// When `x.len()` is not a multiple of `bias.len()` (or `bias` is empty and `x` is not), or
+    /// `y`'s length differs from `x`'s.
+    #[track_caller]
+    fn forward_bias<E: Element>(&self, x: &[E], bias: &[E], y: &mut [E])
+    where
+        Self: Sync,
+    {
+        check_len("x", x.len(), "y", y.len());
+        check_rows("x", x.len(), bias.len());
+        rows::forward_bias(self, Some(x), bias, y, true);
+    }
+
+    /// As [`forward_bias`](Apply::forward_bias), in place: `x[r, j] = f(x[r, j] + bias[j])`.
+    #[track_caller]
+    fn forward_bias_inplace<E: Element>(&self, x: &mut [E], bias: &[E])
+    where
+        Self: Sync,
+    {
+        check_rows("x", x.len(), bias.len());
+        rows::forward_bias(self, None, bias, x, true);
+    }
+
+    /// The backward of [`forward_bias`](Apply::forward_bias): `dx[r, j] = dy[r, j]·f'(x[r, j] +
+    /// bias[j])`, bit-identical to an add followed by [`backward`](Apply::backward), and
+    /// `dbias[j] = Σ_r dx[r, j]`, summed in `f64` from the `dx` written and rounded once.
+    ///
+    /// ```
+    /// use actkern::{Apply, Relu};
+    /// let x = [1.0f32, -2.0, -1.0, 3.0]; // 2 rows × 2 cols
+    /// let dy = [1.0f32, 2.0, 3.0, 4.0];
+    /// let (mut dx, mut dbias) = ([0.0f32; 4], [0.0f32; 2]);
+    /// Relu.backward_bias(&x, &[0.5, 1.5], &dy, &mut dx, &mut dbias);
+    /// assert_eq!(dx, [1.0, 0.0, 0.0, 4.0]);
+    /// assert_eq!(dbias, [1.0, 4.0]);
+    /// ```
+    ///
+    /// # Panics
+    /// As [`forward_bias`](Apply::forward_bias), and when `dbias.len() != bias.len()`.
+    #[track_caller]
+    fn backward_bias<E: Element>(&self, x: &[E], bias: &[E], dy: &[E], dx: &mut [E], dbias: &mut [E])
+    where
+        Self: Sync,
+    {
+        check_len("x", x.len(), "dy", dy.len());
+        check_len("x", x.len(), "dx", dx.len());
+        check_rows("x", x.len(), bias.len());
+        check_len("bias", bias.len(), "dbias", dbias.len());
+        rows::backward_bias(self, x, bias, Some(dy), dx, dbias, true);
+    }
+
+    /// As [`backward_bias`](Apply::backward_bias), with `dx` written over `dy` (`dy_dx`).
+    #[track_caller]
+    fn backward_bias_inplace<E: Element>(&self, x: &[E], bias: &[E], dy_dx: &mut [E], dbias: &mut [E])
+    where
+        Self: Sync,
+    {
+        check_len("x", x.len(), "dy_dx", dy_dx.len());
+        check_rows("x", x.len(), bias.len());
+        check_len("bias", bias.len(), "dbias", dbias.len());
+        rows::backward_bias(self, x, bias, None, dy_dx, dbias, true);
     }
 
     /// Whether [`Apply::backward_from_output`] is supported.

@@ -44,8 +44,10 @@ mod apply;
 mod backend;
 mod driver;
 mod element;
+mod gated;
 pub mod kernel;
 pub mod math;
+mod prelu;
 pub mod reference;
 mod spec;
 
@@ -54,10 +56,14 @@ pub use apply::{Apply, Custom, Fast, FromOutputError, InTier, KernelVisitor, Ser
 pub use backend::{Backend, BackendError, Vector, backend, backend_from_env, set_backend, with_backend};
 pub use driver::PARALLEL_THRESHOLD;
 pub use element::{Dtype, DtypeError, Element};
+pub use gated::{GATED, Gated, GatedParseError};
 /// The `half` crate, whose [`bf16`](half::bf16) and [`f16`](half::f16) are the 16-bit element
 /// types, re-exported so that a user's version always matches actkern's.
 pub use half;
 pub use kernel::{FromOutput, FromOutputSupport, Kernel, Param, ParamKind, ParamType, ParamValue, Params, Range};
+pub use prelu::{
+    prelu, prelu_backward, prelu_backward_inplace, prelu_inplace, rrelu_slope, rrelu_train, rrelu_train_backward,
+};
 
 /// The typed kernels by name (`actkern::Gelu`, `actkern::Tanh`, ...), documented at the root.
 macro_rules! export_kernels {

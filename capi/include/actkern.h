@@ -1046,6 +1046,82 @@ int actkern_relu6_backward(const float *x, const float *dy, float *dx, size_t n)
 int actkern_relu6_backward_from_output(const float *y, const float *dy, float *dx, size_t n);
 
 /**
+ * rrelu forward: y[i] = f(x[i]), with f(x) = x > 0 ? x : x * (lower + upper) / 2.
+ * y may equal x.
+ *
+ * Parameters:
+ * - lower: any finite number (PyTorch's default: 0.125)
+ * - upper: any finite number (PyTorch's default: 0.33333334)
+ *
+ * Status codes as for actkern_forward, checked after the parameters: ACTKERN_ERR_BAD_SPEC, writing
+ * nothing, when one is out of its range or they do not fit together.
+ *
+ * # Safety
+ * As for actkern_forward.
+ */
+int actkern_rrelu_forward(const float *x, float *y, size_t n, float lower, float upper);
+
+/**
+ * rrelu derivative: d[i] = f'(x[i]), with f'(x) = x > 0 ? 1 : (lower + upper) / 2.
+ * d may equal x.
+ *
+ * Parameters:
+ * - lower: any finite number (PyTorch's default: 0.125)
+ * - upper: any finite number (PyTorch's default: 0.33333334)
+ *
+ * Status codes as for actkern_forward, checked after the parameters: ACTKERN_ERR_BAD_SPEC, writing
+ * nothing, when one is out of its range or they do not fit together.
+ *
+ * # Safety
+ * As for actkern_forward.
+ */
+int actkern_rrelu_derivative(const float *x, float *d, size_t n, float lower, float upper);
+
+/**
+ * rrelu backward: dx[i] = dy[i] * f'(x[i]), with f'(x) = x > 0 ? 1 : (lower + upper) / 2.
+ * dx may equal dy, x, or both.
+ *
+ * Parameters:
+ * - lower: any finite number (PyTorch's default: 0.125)
+ * - upper: any finite number (PyTorch's default: 0.33333334)
+ *
+ * Status codes as for actkern_forward, checked after the parameters: ACTKERN_ERR_BAD_SPEC, writing
+ * nothing, when one is out of its range or they do not fit together.
+ *
+ * # Safety
+ * As for actkern_forward.
+ */
+int actkern_rrelu_backward(const float *x,
+                           const float *dy,
+                           float *dx,
+                           size_t n,
+                           float lower,
+                           float upper);
+
+/**
+ * rrelu backward from the output y = f(x): dx[i] = dy[i] * f'(x[i]).
+ * dx may equal y, dy, or both.
+ * Returns ACTKERN_ERR_NO_BACKWARD_FROM_OUTPUT for the parameter values where y does not determine
+ * f'(x).
+ *
+ * Parameters:
+ * - lower: any finite number (PyTorch's default: 0.125)
+ * - upper: any finite number (PyTorch's default: 0.33333334)
+ *
+ * Status codes as for actkern_forward, checked after the parameters: ACTKERN_ERR_BAD_SPEC, writing
+ * nothing, when one is out of its range or they do not fit together.
+ *
+ * # Safety
+ * As for actkern_forward.
+ */
+int actkern_rrelu_backward_from_output(const float *y,
+                                       const float *dy,
+                                       float *dx,
+                                       size_t n,
+                                       float lower,
+                                       float upper);
+
+/**
  * selu forward: y[i] = f(x[i]), with f(x) = lambda * (x > 0 ? x : alpha * (exp(x) - 1)).
  * y may equal x.
  *

@@ -1009,6 +1009,112 @@ pub unsafe extern "C" fn actkern_relu6_backward_from_output(
     unsafe { direct::<actkern::kernels::relu6::Relu6>(&params, Func::BackwardFromOutput, y, dy, dx, n) }
 }
 
+// ---- rrelu: x > 0 ? x : x * (lower + upper) / 2; f'(x) = x > 0 ? 1 : (lower + upper) / 2
+
+/// rrelu forward: y[i] = f(x[i]), with f(x) = x > 0 ? x : x * (lower + upper) / 2.
+/// y may equal x.
+///
+/// Parameters:
+/// - lower: any finite number (PyTorch's default: 0.125)
+/// - upper: any finite number (PyTorch's default: 0.33333334)
+///
+/// Status codes as for actkern_forward, checked after the parameters: ACTKERN_ERR_BAD_SPEC, writing
+/// nothing, when one is out of its range or they do not fit together.
+///
+/// # Safety
+/// As for actkern_forward.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn actkern_rrelu_forward(
+    x: *const f32,
+    y: *mut f32,
+    n: usize,
+    lower: f32,
+    upper: f32,
+) -> c_int {
+    let params = [ParamValue::Real(lower), ParamValue::Real(upper)];
+    // Safety: the caller's contract is the one `direct` needs.
+    unsafe { direct::<actkern::kernels::rrelu::Rrelu>(&params, Func::Forward, x, null(), y, n) }
+}
+
+/// rrelu derivative: d[i] = f'(x[i]), with f'(x) = x > 0 ? 1 : (lower + upper) / 2.
+/// d may equal x.
+///
+/// Parameters:
+/// - lower: any finite number (PyTorch's default: 0.125)
+/// - upper: any finite number (PyTorch's default: 0.33333334)
+///
+/// Status codes as for actkern_forward, checked after the parameters: ACTKERN_ERR_BAD_SPEC, writing
+/// nothing, when one is out of its range or they do not fit together.
+///
+/// # Safety
+/// As for actkern_forward.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn actkern_rrelu_derivative(
+    x: *const f32,
+    d: *mut f32,
+    n: usize,
+    lower: f32,
+    upper: f32,
+) -> c_int {
+    let params = [ParamValue::Real(lower), ParamValue::Real(upper)];
+    // Safety: the caller's contract is the one `direct` needs.
+    unsafe { direct::<actkern::kernels::rrelu::Rrelu>(&params, Func::Derivative, x, null(), d, n) }
+}
+
+/// rrelu backward: dx[i] = dy[i] * f'(x[i]), with f'(x) = x > 0 ? 1 : (lower + upper) / 2.
+/// dx may equal dy, x, or both.
+///
+/// Parameters:
+/// - lower: any finite number (PyTorch's default: 0.125)
+/// - upper: any finite number (PyTorch's default: 0.33333334)
+///
+/// Status codes as for actkern_forward, checked after the parameters: ACTKERN_ERR_BAD_SPEC, writing
+/// nothing, when one is out of its range or they do not fit together.
+///
+/// # Safety
+/// As for actkern_forward.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn actkern_rrelu_backward(
+    x: *const f32,
+    dy: *const f32,
+    dx: *mut f32,
+    n: usize,
+    lower: f32,
+    upper: f32,
+) -> c_int {
+    let params = [ParamValue::Real(lower), ParamValue::Real(upper)];
+    // Safety: the caller's contract is the one `direct` needs.
+    unsafe { direct::<actkern::kernels::rrelu::Rrelu>(&params, Func::Backward, x, dy, dx, n) }
+}
+
+/// rrelu backward from the output y = f(x): dx[i] = dy[i] * f'(x[i]).
+/// dx may equal y, dy, or both.
+/// Returns ACTKERN_ERR_NO_BACKWARD_FROM_OUTPUT for the parameter values where y does not determine
+/// f'(x).
+///
+/// Parameters:
+/// - lower: any finite number (PyTorch's default: 0.125)
+/// - upper: any finite number (PyTorch's default: 0.33333334)
+///
+/// Status codes as for actkern_forward, checked after the parameters: ACTKERN_ERR_BAD_SPEC, writing
+/// nothing, when one is out of its range or they do not fit together.
+///
+/// # Safety
+/// As for actkern_forward.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn actkern_rrelu_backward_from_output(
+    y: *const f32,
+    dy: *const f32,
+    dx: *mut f32,
+    n: usize,
+    lower: f32,
+    upper: f32,
+) -> c_int {
+    let params = [ParamValue::Real(lower), ParamValue::Real(upper)];
+    // Safety: the caller's contract is the one `direct` needs.
+    unsafe { direct::<actkern::kernels::rrelu::Rrelu>(&params, Func::BackwardFromOutput, y, dy, dx, n) }
+}
+
 // ---- selu: lambda * (x > 0 ? x : alpha * (exp(x) - 1)); f'(x) = x > 0 ? lambda : lambda * alpha * exp(x)
 
 /// selu forward: y[i] = f(x[i]), with f(x) = lambda * (x > 0 ? x : alpha * (exp(x) - 1)).

@@ -71,6 +71,8 @@ pub(crate) trait Inputs: Sized {
 pub(crate) trait Outputs: Sized {
     /// One vector per output: `V` for one output, `(V, V)` for two.
     type Vectors<V: Vector>: Copy;
+    /// Whether any output holds bf16 ([`VectorOp::STORES_BF16`](super::VectorOp::STORES_BF16)).
+    const STORES_BF16: bool;
     /// Stores the first `count` lanes (`V::LANES`, or fewer) at `i` of every output.
     ///
     /// # Safety
@@ -161,6 +163,7 @@ impl<A: Element, B: Element, C: Element> Inputs for (In<'_, A>, In<'_, B>, In<'_
 
 impl<A: Element> Outputs for (Out<'_, A>,) {
     type Vectors<V: Vector> = V;
+    const STORES_BF16: bool = A::IS_BF16;
     #[inline(always)]
     unsafe fn store<V: Vector>(&self, i: usize, count: usize, v: V) {
         // Safety: forwarded (caller).
@@ -174,6 +177,7 @@ impl<A: Element> Outputs for (Out<'_, A>,) {
 
 impl<A: Element, B: Element> Outputs for (Out<'_, A>, Out<'_, B>) {
     type Vectors<V: Vector> = (V, V);
+    const STORES_BF16: bool = A::IS_BF16 || B::IS_BF16;
     #[inline(always)]
     unsafe fn store<V: Vector>(&self, i: usize, count: usize, v: (V, V)) {
         // Safety: forwarded (caller).
@@ -288,6 +292,77 @@ impl<'a, A: Element, B: Element> Io<'a, (In<'a, A>, In<'a, B>), (Out<'a, B>,)> {
         Io {
             ins: (input(a), b),
             outs: (y,),
+            len,
+            _borrow: PhantomData,
+        }
+    }
+}
+
+impl<'a, A: Element, B: Element> Io<'a, (In<'a, A>, In<'a, B>), (Out<'a, A>,)> {
+    /// `a = f(a, b)`: the first input is overwritten.
+    pub(crate) fn binary_in_place_first(a: &'a mut [A], b: &'a [B]) -> Self {
+        let len = same_len(&[a.len(), b.len()]);
+        let (a, y) = in_place(a);
+        Io {
+            ins: (a, input(b)),
+            outs: (y,),
+            len,
+            _borrow: PhantomData,
+        }
+    }
+}
+
+impl<'a, A: Element, B: Element, C: Element, Y: Element> Io<'a, (In<'a, A>, In<'a, B>, In<'a, C>), (Out<'a, Y>,)> {
+    /// `y = f(a, b, c)`.
+    pub(crate) fn ternary(a: &'a [A], b: &'a [B], c: &'a [C], y: &'a mut [Y]) -> Self {
+        let len = same_len(&[a.len(), b.len(), c.len(), y.len()]);
+        Io {
+            ins: (input(a), input(b), input(c)),
+            outs: (output(y),),
+            len,
+            _borrow: PhantomData,
+        }
+    }
+}
+
+impl<'a, A: Element, B: Element, C: Element> Io<'a, (In<'a, A>, In<'a, B>, In<'a, C>), (Out<'a, C>,)> {
+    /// `c = f(a, b, c)`: the third input is overwritten.
+    pub(crate) fn ternary_in_place(a: &'a [A], b: &'a [B], c: &'a mut [C]) -> Self {
+        let len = same_len(&[a.len(), b.len(), c.len()]);
+        let (c, y) = in_place(c);
+        Io {
+            ins: (input(a), input(b), c),
+            outs: (y,),
+            len,
+            _borrow: PhantomData,
+        }
+    }
+}
+
+impl<'a, A: Element, B: Element, C: Element, Y: Element, Z: Element>
+    Io<'a, (In<'a, A>, In<'a, B>, In<'a, C>), (Out<'a, Y>, Out<'a, Z>)>
+{
+    /// `(y, z) = f(a, b, c)`.
+    pub(crate) fn ternary_pair(a: &'a [A], b: &'a [B], c: &'a [C], y: &'a mut [Y], z: &'a mut [Z]) -> Self {
+        let len = same_len(&[a.len(), b.len(), c.len(), y.len(), z.len()]);
+        Io {
+            ins: (input(a), input(b), input(c)),
+            outs: (output(y), output(z)),
+            len,
+            _borrow: PhantomData,
+        }
+    }
+}
+
+impl<'a, A: Element, B: Element, C: Element> Io<'a, (In<'a, A>, In<'a, B>, In<'a, C>), (Out<'a, A>, Out<'a, B>)> {
+    /// `(a, b) = f(a, b, c)`: the first two inputs are overwritten.
+    pub(crate) fn ternary_pair_in_place(a: &'a mut [A], b: &'a mut [B], c: &'a [C]) -> Self {
+        let len = same_len(&[a.len(), b.len(), c.len()]);
+        let (a, y) = in_place(a);
+        let (b, z) = in_place(b);
+        Io {
+            ins: (a, b, input(c)),
+            outs: (y, z),
             len,
             _borrow: PhantomData,
         }

@@ -410,6 +410,58 @@ static int case_relu6_0_backward_from_output(const float *a, const float *b, flo
     return actkern_relu6_backward_from_output(a, b, out, n);
 }
 
+static int case_rrelu_0_forward(const float *x, float *out, size_t n) {
+    return actkern_rrelu_forward(x, out, n, 0.125f, 0.33333334f);
+}
+static int case_rrelu_0_derivative(const float *x, float *out, size_t n) {
+    return actkern_rrelu_derivative(x, out, n, 0.125f, 0.33333334f);
+}
+static int case_rrelu_0_backward(const float *a, const float *b, float *out, size_t n) {
+    return actkern_rrelu_backward(a, b, out, n, 0.125f, 0.33333334f);
+}
+static int case_rrelu_0_backward_from_output(const float *a, const float *b, float *out, size_t n) {
+    return actkern_rrelu_backward_from_output(a, b, out, n, 0.125f, 0.33333334f);
+}
+
+static int case_rrelu_1_forward(const float *x, float *out, size_t n) {
+    return actkern_rrelu_forward(x, out, n, 0.1f, 0.3f);
+}
+static int case_rrelu_1_derivative(const float *x, float *out, size_t n) {
+    return actkern_rrelu_derivative(x, out, n, 0.1f, 0.3f);
+}
+static int case_rrelu_1_backward(const float *a, const float *b, float *out, size_t n) {
+    return actkern_rrelu_backward(a, b, out, n, 0.1f, 0.3f);
+}
+static int case_rrelu_1_backward_from_output(const float *a, const float *b, float *out, size_t n) {
+    return actkern_rrelu_backward_from_output(a, b, out, n, 0.1f, 0.3f);
+}
+
+static int case_rrelu_2_forward(const float *x, float *out, size_t n) {
+    return actkern_rrelu_forward(x, out, n, 0.0f, 0.0f);
+}
+static int case_rrelu_2_derivative(const float *x, float *out, size_t n) {
+    return actkern_rrelu_derivative(x, out, n, 0.0f, 0.0f);
+}
+static int case_rrelu_2_backward(const float *a, const float *b, float *out, size_t n) {
+    return actkern_rrelu_backward(a, b, out, n, 0.0f, 0.0f);
+}
+static int case_rrelu_2_backward_from_output(const float *a, const float *b, float *out, size_t n) {
+    return actkern_rrelu_backward_from_output(a, b, out, n, 0.0f, 0.0f);
+}
+
+static int case_rrelu_3_forward(const float *x, float *out, size_t n) {
+    return actkern_rrelu_forward(x, out, n, -0.5f, -0.25f);
+}
+static int case_rrelu_3_derivative(const float *x, float *out, size_t n) {
+    return actkern_rrelu_derivative(x, out, n, -0.5f, -0.25f);
+}
+static int case_rrelu_3_backward(const float *a, const float *b, float *out, size_t n) {
+    return actkern_rrelu_backward(a, b, out, n, -0.5f, -0.25f);
+}
+static int case_rrelu_3_backward_from_output(const float *a, const float *b, float *out, size_t n) {
+    return actkern_rrelu_backward_from_output(a, b, out, n, -0.5f, -0.25f);
+}
+
 static int case_selu_0_forward(const float *x, float *out, size_t n) {
     return actkern_selu_forward(x, out, n);
 }
@@ -635,6 +687,10 @@ static const struct direct_case DIRECT_CASES[] = {
     {"mish", case_mish_0_forward, case_mish_0_derivative, case_mish_0_backward, NULL},
     {"relu", case_relu_0_forward, case_relu_0_derivative, case_relu_0_backward, case_relu_0_backward_from_output},
     {"relu6", case_relu6_0_forward, case_relu6_0_derivative, case_relu6_0_backward, case_relu6_0_backward_from_output},
+    {"rrelu", case_rrelu_0_forward, case_rrelu_0_derivative, case_rrelu_0_backward, case_rrelu_0_backward_from_output},
+    {"rrelu(lower=0.1, upper=0.3)", case_rrelu_1_forward, case_rrelu_1_derivative, case_rrelu_1_backward, case_rrelu_1_backward_from_output},
+    {"rrelu(lower=0, upper=0)", case_rrelu_2_forward, case_rrelu_2_derivative, case_rrelu_2_backward, case_rrelu_2_backward_from_output},
+    {"rrelu(lower=-0.5, upper=-0.25)", case_rrelu_3_forward, case_rrelu_3_derivative, case_rrelu_3_backward, case_rrelu_3_backward_from_output},
     {"selu", case_selu_0_forward, case_selu_0_derivative, case_selu_0_backward, case_selu_0_backward_from_output},
     {"sigmoid", case_sigmoid_0_forward, case_sigmoid_0_derivative, case_sigmoid_0_backward, case_sigmoid_0_backward_from_output},
     {"silu", case_silu_0_forward, case_silu_0_derivative, case_silu_0_backward, NULL},

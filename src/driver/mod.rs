@@ -16,6 +16,8 @@ use crate::element::Element;
 use crate::kernel::Kernel;
 use half::{bf16, f16};
 
+pub(crate) mod rows;
+
 /// Buffers at least this long are split across rayon's threads. Below it even the cheapest
 /// activation is done in a few microseconds, less than waking a second thread costs.
 pub const PARALLEL_THRESHOLD: usize = 1 << 17;
@@ -392,3 +394,50 @@ macro_rules! unrolled_step {
 unrolled_step!(1: (x0, y0, 0));
 unrolled_step!(2: (x0, y0, 0), (x1, y1, 1));
 unrolled_step!(4: (x0, y0, 0), (x1, y1, 1), (x2, y2, 2), (x3, y3, 3));
+
+/// A loop-free function of vectors, for every vector type: one vector per input of `I` to one
+/// per output of `O`. The fused operations (gated activations, bias, prelu) are these; the map
+/// and the row loops of [`rows`] run them.
+pub(crate) trait VectorFn<I: Inputs, O: Outputs>: Sync {
+    fn apply<V: Vector>(&self, x: I::Vectors<V>) -> O::Vectors<V>;
+}
+
+/// A [`VectorFn`] seen as the map's [`LaneFn`] for one vector type.
+struct Lanes<'f, F, I, O>(&'f F, core::marker::PhantomData<fn(I) -> O>);
+
+impl<V: Vector, I: Inputs, O: Outputs, F: VectorFn<I, O>> LaneFn<V, I::Vectors<V>, O::Vectors<V>>
+    for Lanes<'_, F, I, O>
+{
+    #[inline(always)]
+    fn apply(&self, x: I::Vectors<V>) -> O::Vectors<V> {
+        self.0.apply::<V>(x)
+    }
+}
+
+/// One map of a [`VectorFn`] over `io`, for a backend to run.
+struct MapFn<'a, 'f, I, O, F> {
+    io: Io<'a, I, O>,
+    f: &'f F,
+}
+
+impl<I: Inputs, O: Outputs, F: VectorFn<I, O>> VectorOp for MapFn<'_, '_, I, O, F> {
+    const STORES_BF16: bool = O::STORES_BF16;
+
+    #[inline(always)]
+    fn run<V: Vector>(self) {
+        map::<V, I, O, _, MainStep>(self.io, Lanes(self.f, core::marker::PhantomData));
+    }
+}
+
+/// `f` over every element of `io` on `backend`, on the calling thread.
+pub(crate) fn map_fn<I: Inputs, O: Outputs, F: VectorFn<I, O>>(backend: Backend, io: Io<'_, I, O>, f: &F) {
+    backend::run(backend, MapFn { io, f })
+}
+
+/// `f` over every element of `io` on the active backend: on the calling thread when `parallel`
+/// is false or the buffers are short, otherwise in rayon chunks.
+pub(crate) fn run_fn<I: Inputs, O: Outputs, F: VectorFn<I, O>>(io: Io<'_, I, O>, f: &F, parallel: bool) {
+    let backend = backend::backend();
+    let parallel = parallel && rayon::current_num_threads() > 1;
+    for_chunks(io, parallel, &|io| map_fn(backend, io, f))
+}
