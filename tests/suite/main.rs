@@ -9,6 +9,7 @@ mod common;
 
 mod backend_ops;
 mod driver;
+mod fused;
 mod half_types;
 mod packaging;
 mod random_inputs;
