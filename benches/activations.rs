@@ -27,7 +27,9 @@
 //! backward's), parallel above the threshold like the kernels.
 
 use actkern::half::{bf16, f16};
-use actkern::{ACTIVATIONS, Activation, Apply, Backend, Element, Fast, PARALLEL_THRESHOLD, Serial, Tier, with_backend};
+use actkern::{
+    ACTIVATIONS, Activation, Apply, Backend, Element, Fast, Gated, PARALLEL_THRESHOLD, Serial, Tier, with_backend,
+};
 use criterion::{
     BenchmarkGroup, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main, measurement::WallTime,
 };
@@ -324,7 +326,136 @@ fn bench_dtypes(c: &mut Criterion, act: &Activation) {
     group.finish();
 }
 
+/// rten-vecmath's gate activation (sigmoid, silu, gelu), out of place, returning the output.
+fn rten_gate<'y>(act: &Activation, x: &[f32], y: &'y mut [MaybeUninit<f32>]) -> Option<&'y mut [f32]> {
+    Some(match act.to_string().as_str() {
+        "sigmoid" => rten_vecmath::Sigmoid {}.map(x, y),
+        "silu" => rten_vecmath::Silu {}.map(x, y),
+        "gelu" => rten_vecmath::Gelu {}.map(x, y),
+        "gelu(approximate=tanh)" => rten_vecmath::ApproxGelu {}.map(x, y),
+        _ => return None,
+    })
+}
+
+/// `out = out·b` (in rayon chunks above the threshold): the second pass of an unfused gate.
+fn multiply_into(out: &mut [f32], b: &[f32]) {
+    let multiply = |o: &mut [f32], b: &[f32]| o.iter_mut().zip(b).for_each(|(o, b)| *o *= b);
+    if out.len() >= PARALLEL_THRESHOLD {
+        out.par_chunks_mut(CHUNK)
+            .zip(b.par_chunks(CHUNK))
+            .for_each(|(o, b)| multiply(o, b));
+    } else {
+        multiply(out, b)
+    }
+}
+
+/// `gated/<spec>/<id>/<n>`: the fused gated forward (`fused`) against two passes, actkern's
+/// activation then a multiply loop (`two-pass`), and rten-vecmath's activation then the same
+/// loop (`rten-vecmath`, in cache, where it has the activation). One thread in cache, the default
+/// threading at 64Mi; `n` counts outputs (each pass reads two inputs of `n`).
+fn bench_gated(c: &mut Criterion) {
+    for g in actkern::GATED {
+        let mut group = c.benchmark_group(format!("gated/{g}"));
+        let (act, glu): (Activation, bool) = match g {
+            Gated::Glu => ("sigmoid".parse().unwrap(), true),
+            Gated::Swiglu => ("silu".parse().unwrap(), false),
+            Gated::Reglu => ("relu".parse().unwrap(), false),
+            _ => (g.to_string().replacen("geglu", "gelu", 1).parse().unwrap(), false),
+        };
+        for n in IN_CACHE.into_iter().chain([LARGE[1]]) {
+            configure(&mut group, n);
+            let a = inputs(n, INPUT_OFFSET);
+            let b = inputs(n, GRADIENT_OFFSET);
+            let mut out = outputs(n);
+            let serial = n < PARALLEL_THRESHOLD;
+            // glu gates its second input: σ(b)·a.
+            let (gate_input, other) = if glu { (&b, &a) } else { (&a, &b) };
+            group.bench_function(BenchmarkId::new("fused", n), |bench| {
+                bench.iter(|| {
+                    if serial {
+                        Serial(*g).forward(&a, &b, &mut out)
+                    } else {
+                        g.forward(&a, &b, &mut out)
+                    }
+                })
+            });
+            group.bench_function(BenchmarkId::new("two-pass", n), |bench| {
+                bench.iter(|| {
+                    if serial {
+                        Serial(act).forward(gate_input, &mut out)
+                    } else {
+                        act.forward(gate_input, &mut out)
+                    }
+                    multiply_into(&mut out, other);
+                })
+            });
+            let mut uninit = Aligned::new(
+                &vec![MaybeUninit::<f32>::uninit(); n],
+                MaybeUninit::uninit(),
+                OUTPUT_OFFSET,
+            );
+            if serial && rten_gate(&act, &gate_input[..16], &mut uninit[..16]).is_some() {
+                group.bench_function(BenchmarkId::new("rten-vecmath", n), |bench| {
+                    bench.iter(|| {
+                        let y = rten_gate(&act, gate_input, &mut uninit).expect("checked above");
+                        multiply_into(y, other);
+                    })
+                });
+            }
+        }
+        group.finish();
+    }
+}
+
+/// `bias/<spec>/<id>/<n>`: bias + activation over rows of 4096, fused (`fused`) against an add
+/// loop followed by the activation in place (`add-then-forward`). One thread in cache, the
+/// default threading at 64Mi.
+fn bench_bias(c: &mut Criterion) {
+    const COLS: usize = 4096;
+    for spec in ["relu", "gelu", "silu"] {
+        let act: Activation = spec.parse().expect("a known activation");
+        let mut group = c.benchmark_group(format!("bias/{act}"));
+        for n in IN_CACHE.into_iter().chain([LARGE[1]]) {
+            configure(&mut group, n);
+            let x = inputs(n, INPUT_OFFSET);
+            let bias = inputs(COLS, GRADIENT_OFFSET);
+            let mut y = outputs(n);
+            let serial = n < PARALLEL_THRESHOLD;
+            group.bench_function(BenchmarkId::new("fused", n), |bench| {
+                bench.iter(|| {
+                    if serial {
+                        Serial(act).forward_bias(&x, &bias, &mut y)
+                    } else {
+                        act.forward_bias(&x, &bias, &mut y)
+                    }
+                })
+            });
+            group.bench_function(BenchmarkId::new("add-then-forward", n), |bench| {
+                let add = |y: &mut [f32], x: &[f32]| {
+                    for (y, x) in y.chunks_exact_mut(COLS).zip(x.chunks_exact(COLS)) {
+                        y.iter_mut().zip(x).zip(bias.iter()).for_each(|((y, x), b)| *y = x + b);
+                    }
+                };
+                bench.iter(|| {
+                    if serial {
+                        add(&mut y, &x);
+                        Serial(act).forward_inplace(&mut y)
+                    } else {
+                        y.par_chunks_mut(CHUNK)
+                            .zip(x.par_chunks(CHUNK))
+                            .for_each(|(y, x)| add(y, x));
+                        act.forward_inplace(&mut y)
+                    }
+                })
+            });
+        }
+        group.finish();
+    }
+}
+
 fn bench_all(c: &mut Criterion) {
+    bench_gated(c);
+    bench_bias(c);
     bench_baselines(c);
     bench_from_output(c);
     for info in ACTIVATIONS {

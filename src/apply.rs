@@ -217,8 +217,9 @@ pub trait Apply {
 
     /// Bias + activation over `x` of shape [rows, cols], `cols = bias.len()`:
     /// `y[r, j] = f(x[r, j] + bias[j])`. The sum is rounded to `f32` first, so `y` is
-    /// bit-identical to an add followed by [`forward`](Apply::forward); the activation runs on
-    /// each block of sums while it is in L1, so the buffer is read and written once.
+    /// bit-identical to an add followed by [`forward`](Apply::forward). Rows of 256 or more are
+    /// one pass, the sum formed in the registers; shorter rows are summed into a block that the
+    /// activation then runs on while it is in L1. Either way the buffers are read and written once.
     ///
     /// ```
     /// use actkern::{Apply, Relu};
@@ -313,7 +314,7 @@ pub struct Call<'a> {
 }
 
 impl<'a> Call<'a> {
-    fn new<A: Apply + ?Sized, E: Element>(on: &A, task: Task<'a, E>) -> Call<'a> {
+    pub(crate) fn new<A: Apply + ?Sized, E: Element>(on: &A, task: Task<'a, E>) -> Call<'a> {
         Call {
             work: E::work(task),
             parallel: on.allows_threads(),

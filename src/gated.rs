@@ -269,7 +269,7 @@ fn check_halves(x: usize, cols: usize, other_name: &str, other: usize, factor: u
         }
         return;
     }
-    if x % (2 * cols) != 0 {
+    if !x.is_multiple_of(2 * cols) {
         panic!(
             "actkern: `x` has {x} elements, not a whole number of rows of 2·cols = {}",
             2 * cols
@@ -437,9 +437,12 @@ macro_rules! gated_methods {
     };
 }
 
+/// The buffers of a gated backward: `a`, `b`, `dout` in, `da`, `db` out.
+type BackwardIo<'a, E> = Io<'a, (In<'a, E>, In<'a, E>, In<'a, E>), (Out<'a, E>, Out<'a, E>)>;
+
 /// Runs a gated backward over `io`.
 struct RunBackward<'a, E> {
-    io: Io<'a, (In<'a, E>, In<'a, E>, In<'a, E>), (Out<'a, E>, Out<'a, E>)>,
+    io: BackwardIo<'a, E>,
     parallel: bool,
 }
 

@@ -49,6 +49,9 @@ pub(crate) enum UnaryFn {
 pub(crate) enum BinaryFn {
     Backward,
     BackwardFromOutput,
+    /// `f(x + bias)`: the forward of the sum of the two inputs, rounded to `f32` first (one row
+    /// of bias + activation).
+    ForwardBias,
 }
 
 /// One slice-method call: which kernel function, over which buffers.
@@ -271,6 +274,7 @@ impl<K: Kernel, E: Element> Map<'_, '_, K, BinaryFn, (In<'_, E>, In<'_, E>), (Ou
         match f {
             BinaryFn::Backward => map::<V, _, _, _, MainStep>(io, Backward(k)),
             BinaryFn::BackwardFromOutput if E::IS_F32 => map::<V, _, _, _, MainStep>(io, BackwardFromOutput(k)),
+            BinaryFn::ForwardBias if E::IS_F32 => map::<V, _, _, _, MainStep>(io, ForwardBias(k)),
             _ => unreachable!("{f:?} on 16-bit buffers goes through f32 blocks"),
         }
     }
@@ -289,6 +293,7 @@ struct Derivative<'k, K>(&'k K);
 struct DerivativeFromOutput<'k, K>(&'k K);
 struct Backward<'k, K>(&'k K);
 struct BackwardFromOutput<'k, K>(&'k K);
+struct ForwardBias<'k, K>(&'k K);
 
 impl<V: Vector, K: Kernel> LaneFn<V, V, V> for Forward<'_, K> {
     #[inline(always)]
@@ -318,6 +323,13 @@ impl<V: Vector, K: Kernel> LaneFn<V, (V, V), V> for BackwardFromOutput<'_, K> {
     #[inline(always)]
     fn apply(&self, (y, dy): (V, V)) -> V {
         self.0.backward_from_output(y, dy)
+    }
+}
+
+impl<V: Vector, K: Kernel> LaneFn<V, (V, V), V> for ForwardBias<'_, K> {
+    #[inline(always)]
+    fn apply(&self, (x, bias): (V, V)) -> V {
+        self.0.forward(x + bias)
     }
 }
 

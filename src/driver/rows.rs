@@ -11,13 +11,20 @@
 use super::{CHUNK, PARALLEL_THRESHOLD, VectorFn, map_fn};
 use crate::Apply;
 use crate::Serial;
+use crate::apply::Call;
 use crate::backend::view::{In, Io, Out};
 use crate::backend::{self, Backend, Vector};
+use crate::driver::{BinaryFn, Task};
 use crate::element::Element;
 
 /// Elements per block of bias + activation: the sum x + bias is written to a block this long
 /// and the activation runs on it while it sits in L1 (16 KiB of `f32`).
 const BLOCK: usize = 4096;
+
+/// Rows at least this long run bias + activation in one pass per row, the sum formed in the
+/// registers; shorter rows, for which a call per row would cost more than the pass it saves,
+/// go through an L1 block of sums.
+const FUSED_ROW: usize = 256;
 
 /// Rows per task for rows of `row_len` elements.
 fn rows_per_task(row_len: usize) -> usize {
@@ -314,9 +321,10 @@ fn for_blocks(len: usize, cols: usize, mut block: impl FnMut(usize, usize, usize
     }
 }
 
-/// `y = act(x + bias[j])` over [rows, cols] (`x` absent: in place over `y`). The sum is written to
-/// a block, in `f32`, and the activation runs on the block in place while it is in L1; for
-/// `f32` buffers the block is `y`'s own memory.
+/// `y = act(x + bias[j])` over [rows, cols] (`x` absent: in place over `y`). Rows of at least
+/// [`FUSED_ROW`] are one pass each; shorter ones are summed into a block, in `f32`, and the
+/// activation runs on the block in place while it is in L1 (for `f32` buffers the block is
+/// `y`'s own memory).
 pub(crate) fn forward_bias<A: Apply + Sync + ?Sized, E: Element>(
     act: &A,
     x: Option<&[E]>,
@@ -359,6 +367,17 @@ fn forward_bias_task<A: Apply + ?Sized, E: Element>(
     y: &mut [E],
 ) {
     let cols = bias.len();
+    if cols >= FUSED_ROW {
+        // One pass per row: f(x + bias) in the registers ([`BinaryFn::ForwardBias`]).
+        for (r, y) in y.chunks_exact_mut(cols).enumerate() {
+            let io = match x {
+                Some(x) => Io::binary(&x[r * cols..][..cols], bias, y),
+                None => Io::binary_in_place_first(y, bias),
+            };
+            let _ = act.run(Call::new(&Serial(act), Task::Binary(BinaryFn::ForwardBias, io)));
+        }
+        return;
+    }
     let mut sum = [0.0f32; BLOCK];
     for_blocks(y.len(), cols, |start, col, rows, len| {
         let bias = &bias[col..col + len / rows];
@@ -636,8 +655,8 @@ pub(crate) fn prelu_backward<E: Element>(
                 let c = (first_row + r) % channel_count;
                 for (j, (x, dy)) in x.iter().zip(dy).enumerate() {
                     let (x, dy) = (f64::from(x.to_f32()), f64::from(dy.to_f32()));
-                    // `!(x > 0)`, not `x <= 0`: a NaN x adds NaN, as x·dy does in PyTorch.
-                    if !(x > 0.0) {
+                    // Not `x <= 0`: a NaN x adds NaN, as x·dy does in PyTorch.
+                    if x.partial_cmp(&0.0) != Some(core::cmp::Ordering::Greater) {
                         let c = if one_weight { c } else { j };
                         sums[c] += x * dy;
                     }

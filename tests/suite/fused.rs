@@ -418,8 +418,9 @@ fn gated_bf16_and_f16_round_the_f32_result_once() {
     check_gated_16::<f16>();
 }
 
-/// Shapes for bias + activation: empty, one element, a row longer than the block, many short rows.
-const BIAS_SHAPES: [(usize, usize); 6] = [(0, 3), (1, 1), (3, 5), (7, 17), (2, 5000), (40, 100)];
+/// Shapes for bias + activation: empty, one element, many short rows (summed in a block), rows
+/// of one pass each (256 or more), one of them longer than the block.
+const BIAS_SHAPES: [(usize, usize); 7] = [(0, 3), (1, 1), (3, 5), (7, 17), (40, 100), (5, 300), (2, 5000)];
 
 fn bias_case(rows: usize, cols: usize, seed: u64) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
     let x = random_values(rows * cols, seed)
@@ -569,7 +570,7 @@ fn check_prelu(outer: usize, weight: &[f32], inner: usize, seed: u64) {
         Serial(LeakyRelu { negative_slope: w }).backward(&x[i..=i], &dy[i..=i], &mut one);
         d[0] = dx[i];
         assert!(same_bits(&d, &one), "prelu dx x = {} dy = {} w = {w}", x[i], dy[i]);
-        if !(x[i] > 0.0) {
+        if x[i].partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) {
             sums[channel(i)] += f64::from(x[i]) * f64::from(dy[i]);
         }
     }
