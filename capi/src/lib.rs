@@ -29,6 +29,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 /// One entry point per activation with explicit parameters, generated from the registry.
 #[rustfmt::skip]
 mod direct;
+/// Gated activations, bias + activation and prelu: buffers of more than one shape.
+mod shaped;
 
 /// Success.
 pub const ACTKERN_OK: c_int = 0;
