@@ -18,12 +18,16 @@
  * (actkern_strerror describes it); on an error other than ACTKERN_ERR_INTERNAL it has written
  * nothing. n = 0 is a no-op success, with
  * NULL buffer pointers too. An output pointer equal to an input pointer is the in-place case and
- * works; partial overlap is ACTKERN_ERR_OVERLAP. No Rust panic ever crosses into C.
+ * works; partial overlap is ACTKERN_ERR_OVERLAP. The functions over buffers of several shapes
+ * (actkern_gated_*, actkern_forward_bias, actkern_backward_bias, actkern_prelu*) take any buffer
+ * of zero elements as NULL, and allow only the exact aliases their comments name. No Rust panic
+ * ever crosses into C.
  *
  * Threads: handles are immutable and may be shared by any number of threads. Buffers of at
  * least ACTKERN_PARALLEL_THRESHOLD elements are split across actkern's own worker threads;
  * call actkern_set_serial(1) to keep every call on its calling thread (engines with their own
- * thread pool). The result is bit-identical either way.
+ * thread pool; actkern_prelu and actkern_prelu_backward excepted for now). The result is
+ * bit-identical either way.
  */
 
 #ifndef ACTKERN_H

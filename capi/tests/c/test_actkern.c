@@ -1487,11 +1487,14 @@ static void test_bias(void) {
         size_t i;
         CHECK_STATUS(actkern_forward_bias(relu, x, bias, y, 2, 3), ACTKERN_OK);
         for (i = 0; i < 6; i++) {
-            const float sum = x[i] + bias[i % 3];
-            CHECK(y[i] == (sum > 0.0f ? sum : 0.0f));
+            const float sum = x[i] + bias[i % 3], want = sum > 0.0f ? sum : 0.0f;
+            CHECK(same_bits(&y[i], &want, 1));
         }
         CHECK_STATUS(actkern_backward_bias(relu, x, bias, dy, dx, dbias, 2, 3), ACTKERN_OK);
-        for (i = 0; i < 6; i++) CHECK(dx[i] == (x[i] + bias[i % 3] > 0.0f ? dy[i] : 0.0f));
+        for (i = 0; i < 6; i++) {
+            const float want = x[i] + bias[i % 3] > 0.0f ? dy[i] : 0.0f;
+            CHECK(same_bits(&dx[i], &want, 1));
+        }
         CHECK(dbias[0] == 1.0f && dbias[1] == 5.0f && dbias[2] == 0.0f); /* sums 1.5 -0.5 0; -0.5 4.5 -0.75 */
         /* rows = 0: nothing to read, dbias = 0. */
         fill(dbias, 3, 42.0f);
