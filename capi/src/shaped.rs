@@ -54,9 +54,10 @@ fn elements(a: usize, b: usize, c: usize) -> Option<usize> {
     a.checked_mul(b)?.checked_mul(c)
 }
 
-/// Checks buffers given as (pointer address, elements of `E`, NULL?): first that no non-empty
-/// one is NULL (ACTKERN_ERR_NULL_POINTER), then that each non-empty one is aligned and fits in
-/// the address space and in isize::MAX bytes (ACTKERN_ERR_BAD_BUFFER).
+/// Checks buffers given as (pointer address, count of `E` elements, `None` when the shape's
+/// product overflowed): first that no non-empty one is NULL (ACTKERN_ERR_NULL_POINTER), then
+/// that each non-empty one has a count, is aligned and fits in the address space and in
+/// isize::MAX bytes (ACTKERN_ERR_BAD_BUFFER).
 fn spans<E, const N: usize>(bufs: [(usize, Option<usize>); N]) -> Result<[Span; N], c_int> {
     // A length that overflowed (`None`) is a bad buffer, but a NULL pointer is reported first.
     if bufs.iter().any(|&(addr, n)| addr == 0 && n != Some(0)) {

@@ -1683,6 +1683,8 @@ static void test_shaped_threads_and_backends(void) {
     CHECK_STATUS(actkern_backward_bias(gelu, x, x + n, dout, d2, db2, rows, cols), ACTKERN_OK);
     CHECK(same_bits(o1, o2, n) && same_bits(d1, d2, n) && same_bits(db1, db2, cols));
 
+    /* prelu runs threaded either way (the library has no serial prelu): this checks that two
+     * threaded runs agree, dweight's sums included. */
     CHECK(actkern_set_serial(1) == 0);
     CHECK_STATUS(actkern_prelu_backward(x, w, dout, d1, db1, rows, 7, cols / 7), ACTKERN_OK);
     CHECK(actkern_set_serial(0) == 1);
