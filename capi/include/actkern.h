@@ -18,12 +18,16 @@
  * (actkern_strerror describes it); on an error other than ACTKERN_ERR_INTERNAL it has written
  * nothing. n = 0 is a no-op success, with
  * NULL buffer pointers too. An output pointer equal to an input pointer is the in-place case and
- * works; partial overlap is ACTKERN_ERR_OVERLAP. No Rust panic ever crosses into C.
+ * works; partial overlap is ACTKERN_ERR_OVERLAP. The functions over buffers of several shapes
+ * (actkern_gated_*, actkern_forward_bias, actkern_backward_bias, actkern_prelu*) take any buffer
+ * of zero elements as NULL, and allow only the exact aliases their comments name. No Rust panic
+ * ever crosses into C.
  *
  * Threads: handles are immutable and may be shared by any number of threads. Buffers of at
  * least ACTKERN_PARALLEL_THRESHOLD elements are split across actkern's own worker threads;
  * call actkern_set_serial(1) to keep every call on its calling thread (engines with their own
- * thread pool). The result is bit-identical either way.
+ * thread pool; actkern_prelu and actkern_prelu_backward excepted for now). The result is
+ * bit-identical either way.
  */
 
 #ifndef ACTKERN_H
@@ -110,6 +114,13 @@
  * threads at once.
  */
 typedef struct actkern_activation actkern_activation;
+
+/**
+ * A gated activation ("glu", "swiglu", "geglu", "geglu(approximate=tanh)", "reglu"), made by
+ * actkern_gated_parse and released by actkern_gated_free. It is immutable: one handle can be
+ * used by any number of threads at once.
+ */
+typedef struct actkern_gated actkern_gated;
 
 #ifdef __cplusplus
 extern "C" {
@@ -1558,6 +1569,291 @@ int actkern_threshold_backward(const float *x,
                                size_t n,
                                float threshold,
                                float value);
+
+/**
+ * Parses a gated activation's spec: "glu" (a·sigmoid(b), PyTorch's F.glu), "swiglu"
+ * (silu(a)·b), "geglu" or "geglu(approximate=tanh)" (gelu(a)·b) or "reglu" (relu(a)·b); white
+ * space is ignored and names are case-insensitive.
+ *
+ * Returns a new handle, to be released with actkern_gated_free, or NULL when the spec is NULL,
+ * not UTF-8, or does not parse. When `err` is not NULL and `err_len` > 0, the error message (or
+ * "" on success) is written there, NUL-terminated and cut to `err_len` bytes, as actkern_parse
+ * does.
+ *
+ * # Safety
+ * `spec` is NULL or a NUL-terminated string; `err` is NULL or points to `err_len` writable
+ * bytes.
+ */
+actkern_gated *actkern_gated_parse(const char *spec, char *err, size_t err_len);
+
+/**
+ * Releases a handle from actkern_gated_parse. NULL is fine (nothing happens).
+ *
+ * # Safety
+ * `g` is NULL or a handle from actkern_gated_parse not yet released, which no other thread is
+ * using.
+ */
+void actkern_gated_free(actkern_gated *g);
+
+/**
+ * Writes the spec string of `g` ("swiglu", "geglu(approximate=tanh)", ...: what
+ * actkern_gated_parse parses back to the same activation) into `buf`, NUL-terminated and cut
+ * to `buf_len` bytes. Returns the length of the whole string without the NUL, like snprintf;
+ * 0 when `g` is NULL.
+ *
+ * # Safety
+ * `g` is NULL or a live handle; `buf` is NULL or points to `buf_len` writable bytes.
+ */
+size_t actkern_gated_spec(const actkern_gated *g, char *buf, size_t buf_len);
+
+/**
+ * Gated forward over two buffers: out[i] = f(a[i])·b[i] (glu: a[i]·sigmoid(b[i])) for i < n:
+ * the gate's activation computed as actkern_forward computes it (same bits) and the product
+ * rounded once to float, so within 3 ULP of the exact result where f(a[i]) is a normal float.
+ *
+ * `out` may equal `a` (in place); any other overlap of `out` with `a` or `b` (`b` equal to
+ * `a` while `out` is `a` included) is ACTKERN_ERR_OVERLAP. `a` and `b` may overlap each other.
+ *
+ * Returns ACTKERN_OK or, writing nothing, an error, in this order: ACTKERN_ERR_NULL_POINTER
+ * for a NULL `g`; then n = 0 succeeds whatever the buffer pointers; then
+ * ACTKERN_ERR_NULL_POINTER for a NULL buffer, ACTKERN_ERR_BAD_BUFFER for a misaligned or
+ * impossibly long one, ACTKERN_ERR_OVERLAP. Runs on actkern's threads from
+ * ACTKERN_PARALLEL_THRESHOLD elements unless actkern_set_serial(1) was called; the same bits
+ * either way.
+ *
+ * # Safety
+ * `g` is NULL or a live handle. Each non-NULL buffer points to `n` floats (readable inputs,
+ * writable output) that no other thread writes during the call.
+ */
+int actkern_gated_forward(const actkern_gated *g,
+                          const float *a,
+                          const float *b,
+                          float *out,
+                          size_t n);
+
+/**
+ * actkern_gated_forward on bfloat16 buffers (uint16_t bits, see actkern_forward_bf16): the
+ * product is computed in float on the widened inputs and rounded once to nearest-even
+ * bfloat16. Overlap rules and status codes as for actkern_gated_forward, with buffers aligned
+ * to uint16_t and n counting 2-byte elements.
+ *
+ * # Safety
+ * As for actkern_gated_forward, with `n` uint16_t per buffer.
+ */
+int actkern_gated_forward_bf16(const actkern_gated *g,
+                               const uint16_t *a,
+                               const uint16_t *b,
+                               uint16_t *out,
+                               size_t n);
+
+/**
+ * actkern_gated_forward on binary16 buffers (uint16_t bits, see actkern_forward_f16): the
+ * product is computed in float on the widened inputs and rounded once to nearest-even binary16
+ * (beyond 65504 in magnitude: +-infinity). Overlap rules and status codes as for
+ * actkern_gated_forward, with buffers aligned to uint16_t and n counting 2-byte elements.
+ *
+ * # Safety
+ * As for actkern_gated_forward, with `n` uint16_t per buffer.
+ */
+int actkern_gated_forward_f16(const actkern_gated *g,
+                              const uint16_t *a,
+                              const uint16_t *b,
+                              uint16_t *out,
+                              size_t n);
+
+/**
+ * Gated backward over two buffers: from dout, the gradient of out = f(a)·b, writes
+ * da[i] = dout[i]·b[i]·f'(a[i]) (through the activation's fused backward, so exactly 0 where f
+ * is flat) and db[i] = dout[i]·f(a[i]); for glu, da[i] = dout[i]·sigmoid(b[i]) and
+ * db[i] = dout[i]·a[i]·sigmoid'(b[i]).
+ *
+ * In place: `da` may equal `a` and `db` equal `b`, both at once (then `a` and `b` must not
+ * overlap). Otherwise `da` and `db` must not overlap each other, `a`, `b` or `dout`:
+ * ACTKERN_ERR_OVERLAP. The inputs may overlap each other. Status codes, their order and
+ * threading as for actkern_gated_forward.
+ *
+ * # Safety
+ * `g` is NULL or a live handle. Each non-NULL buffer points to `n` floats (readable inputs,
+ * writable outputs) that no other thread writes during the call.
+ */
+int actkern_gated_backward(const actkern_gated *g,
+                           const float *a,
+                           const float *b,
+                           const float *dout,
+                           float *da,
+                           float *db,
+                           size_t n);
+
+/**
+ * Gated forward in the halves layout of a fused projection (PyTorch's x.chunk(2, -1)): `x`
+ * holds rows·2·cols floats, each row [a | b] with a and b `cols` long, and
+ * out[r·cols + j] = f(a[j])·b[j] of row r (glu: a[j]·sigmoid(b[j])), as actkern_gated_forward
+ * computes it, into `out` of rows·cols floats.
+ *
+ * `out` must not overlap `x` at all (ACTKERN_ERR_OVERLAP). rows·2·cols elements that do not
+ * fit in size_t (or in the address space) are ACTKERN_ERR_BAD_BUFFER. A buffer of zero
+ * elements (rows or cols 0) may be NULL. Otherwise status codes, their order and threading as
+ * for actkern_gated_forward (work is split by rows).
+ *
+ * # Safety
+ * `g` is NULL or a live handle. `x` points to rows·2·cols readable floats and `out` to
+ * rows·cols writable ones (either may be NULL when that is 0) that no other thread writes
+ * during the call.
+ */
+int actkern_gated_forward_halves(const actkern_gated *g,
+                                 const float *x,
+                                 float *out,
+                                 size_t rows,
+                                 size_t cols);
+
+/**
+ * actkern_gated_forward_halves on bfloat16 buffers (uint16_t bits, see actkern_forward_bf16),
+ * each result rounded once to nearest-even bfloat16. Rules and status codes as for
+ * actkern_gated_forward_halves, with buffers aligned to uint16_t and sizes in 2-byte elements.
+ *
+ * # Safety
+ * As for actkern_gated_forward_halves, with uint16_t elements.
+ */
+int actkern_gated_forward_halves_bf16(const actkern_gated *g,
+                                      const uint16_t *x,
+                                      uint16_t *out,
+                                      size_t rows,
+                                      size_t cols);
+
+/**
+ * actkern_gated_forward_halves on binary16 buffers (uint16_t bits, see actkern_forward_f16),
+ * each result rounded once to nearest-even binary16. Rules and status codes as for
+ * actkern_gated_forward_halves, with buffers aligned to uint16_t and sizes in 2-byte elements.
+ *
+ * # Safety
+ * As for actkern_gated_forward_halves, with uint16_t elements.
+ */
+int actkern_gated_forward_halves_f16(const actkern_gated *g,
+                                     const uint16_t *x,
+                                     uint16_t *out,
+                                     size_t rows,
+                                     size_t cols);
+
+/**
+ * Gated backward in the halves layout: from `dout` (rows·cols floats, the gradient of
+ * actkern_gated_forward_halves' output) and `x` (rows·2·cols floats, rows [a | b]), writes
+ * `dx` shaped like `x`, each row [da | db] with da and db as actkern_gated_backward computes
+ * them.
+ *
+ * `dx` may equal `x` (in place); any other overlap of `dx` with `x`, and any overlap with
+ * `dout`, is ACTKERN_ERR_OVERLAP. Sizes, NULL and status codes as for
+ * actkern_gated_forward_halves.
+ *
+ * # Safety
+ * `g` is NULL or a live handle. `x` and `dx` point to rows·2·cols floats, `dout` to rows·cols
+ * (readable inputs, writable output; NULL allowed when the count is 0), that no other thread
+ * writes during the call.
+ */
+int actkern_gated_backward_halves(const actkern_gated *g,
+                                  const float *x,
+                                  const float *dout,
+                                  float *dx,
+                                  size_t rows,
+                                  size_t cols);
+
+/**
+ * Bias + activation: y[r·cols + j] = f(x[r·cols + j] + bias[j]) for x of rows·cols floats
+ * (row-major [rows, cols]) and `bias` of cols floats. The sum is rounded to float first, so y
+ * is bit-identical to adding the bias and then calling actkern_forward, in one pass over the
+ * buffers. The handle's tier applies (actkern_parse_fast: the fast tier).
+ *
+ * `y` may equal `x` (in place); any other overlap of `y` with `x`, and any overlap with `bias`,
+ * is ACTKERN_ERR_OVERLAP. rows·cols elements that do not fit in size_t (or in the address
+ * space) are ACTKERN_ERR_BAD_BUFFER. A buffer of zero elements may be NULL (`x` and `y` when
+ * rows or cols is 0, `bias` when cols is 0); a non-empty NULL one is ACTKERN_ERR_NULL_POINTER.
+ * Otherwise status codes, their order and threading as for actkern_forward.
+ *
+ * # Safety
+ * `act` is NULL or a live handle. `x` and `y` point to rows·cols floats and `bias` to cols
+ * (readable inputs, writable output), that no other thread writes during the call.
+ */
+int actkern_forward_bias(const actkern_activation *act,
+                         const float *x,
+                         const float *bias,
+                         float *y,
+                         size_t rows,
+                         size_t cols);
+
+/**
+ * The backward of actkern_forward_bias: dx[r·cols + j] = dy[r·cols + j]·f'(x[r·cols + j] +
+ * bias[j]) (bit-identical to adding the bias and calling actkern_backward), and
+ * dbias[j] = the sum over r of dx[r·cols + j], taken in double from the dx written and rounded
+ * once to float (the same bits on any number of threads). rows = 0 writes dbias = 0.
+ *
+ * `dx` may equal `dy` (in place); any other overlap of `dx` with `dy`, and any overlap of `dx`
+ * with `x`, `bias` or `dbias`, or of `dbias` with any buffer, is ACTKERN_ERR_OVERLAP. Sizes,
+ * NULL and status codes as for actkern_forward_bias (`dbias` has cols floats).
+ *
+ * # Safety
+ * `act` is NULL or a live handle. `x`, `dy` and `dx` point to rows·cols floats, `bias` and
+ * `dbias` to cols (readable inputs, writable outputs), that no other thread writes during the
+ * call.
+ */
+int actkern_backward_bias(const actkern_activation *act,
+                          const float *x,
+                          const float *bias,
+                          const float *dy,
+                          float *dx,
+                          float *dbias,
+                          size_t rows,
+                          size_t cols);
+
+/**
+ * PReLU (PyTorch's F.prelu): y = x > 0 ? x : weight[c]·x, exactly (one rounding, as
+ * leaky_relu), for `x` of layout [outer, channels, inner] (outer·channels·inner floats; c is
+ * the element's channel) and `weight` of `channels` floats: NCHW is outer = N, inner = H·W;
+ * channels last (NHWC) is outer = N·H·W, inner = 1. channels = 1 applies the one weight to
+ * every element.
+ *
+ * `y` may equal `x` (in place); any other overlap of `y` with `x`, and any overlap with
+ * `weight`, is ACTKERN_ERR_OVERLAP. outer·channels·inner elements that do not fit in size_t
+ * (or in the address space) are ACTKERN_ERR_BAD_BUFFER. A buffer of zero elements may be NULL
+ * (`x` and `y` when outer, channels or inner is 0; `weight` when channels is 0, a no-op
+ * success); a non-empty NULL one is ACTKERN_ERR_NULL_POINTER.
+ *
+ * Threads: from ACTKERN_PARALLEL_THRESHOLD elements the work is split across actkern's
+ * threads, and, unlike the other functions, also after actkern_set_serial(1) (the library
+ * has no serial prelu yet); the same bits either way.
+ *
+ * # Safety
+ * `x` and `y` point to outer·channels·inner floats and `weight` to `channels` (readable
+ * inputs, writable output), that no other thread writes during the call.
+ */
+int actkern_prelu(const float *x,
+                  const float *weight,
+                  float *y,
+                  size_t outer,
+                  size_t channels,
+                  size_t inner);
+
+/**
+ * PReLU's backward: dx = x > 0 ? dy : weight[c]·dy (NaN for a NaN x, exactly 0 for a zero
+ * weight), and dweight[c] = the sum of (x > 0 ? 0 : x·dy) over the channel's elements, each
+ * product exact, summed in double and rounded once to float (the same bits on any number of
+ * threads). Layout as for actkern_prelu; `dweight` has `channels` floats, and is written 0 when
+ * outer or inner is 0.
+ *
+ * `dx` may equal `dy` (in place); any other overlap of `dx` with `dy`, and any overlap of `dx`
+ * with `x`, `weight` or `dweight`, or of `dweight` with any buffer, is ACTKERN_ERR_OVERLAP.
+ * Sizes, NULL, status codes and threads as for actkern_prelu.
+ *
+ * # Safety
+ * `x`, `dy` and `dx` point to outer·channels·inner floats, `weight` and `dweight` to
+ * `channels` (readable inputs, writable outputs), that no other thread writes during the call.
+ */
+int actkern_prelu_backward(const float *x,
+                           const float *weight,
+                           const float *dy,
+                           float *dx,
+                           float *dweight,
+                           size_t outer,
+                           size_t channels,
+                           size_t inner);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -13,7 +13,8 @@
 //! checks are in [`run`], in units of the element type; the only slices made from C pointers
 //! are made in [`execute`] and [`through_copy`], after those checks, and never a shared and a
 //! mutable slice over the same memory: exact aliasing goes through the in-place methods of
-//! [`Apply`] or through a copy.
+//! [`Apply`] or through a copy. The functions over buffers of several shapes (gated, bias,
+//! prelu) are in `shaped.rs`, with checks of their own and the same rules.
 //!
 //! This crate's `unsafe` is all about those pointer arguments (the library's own is confined
 //! to its `backend` module); every `unsafe` block states why it is sound in a `// Safety:`
@@ -29,6 +30,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 /// One entry point per activation with explicit parameters, generated from the registry.
 #[rustfmt::skip]
 mod direct;
+/// Gated activations, bias + activation and prelu: buffers of more than one shape.
+mod shaped;
 
 /// Success.
 pub const ACTKERN_OK: c_int = 0;

@@ -210,13 +210,16 @@ fn checked(mut cmd: Command) -> Output {
     out
 }
 
-/// Compiles `source` with `flags`, the header directory and `link`, into `exe`.
+/// Compiles `source` with `flags`, the header directory and `link`, into `exe`. The test
+/// programs' own double-precision references (exp, erfc) need the math library, which the
+/// shared library's link lines do not name: `-lm` comes last.
 fn compile(compiler: &str, flags: &[&str], source: &Path, link: &[String], exe: &Path) {
     let mut cmd = Command::new(compiler);
     cmd.args(flags)
         .arg(format!("-I{}", prefix().join("include").display()))
         .arg(source)
         .args(link)
+        .arg("-lm")
         .arg("-o")
         .arg(exe);
     checked(cmd);

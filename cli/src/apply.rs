@@ -25,7 +25,7 @@ use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 /// Elements per chunk: 4 MiB per `f32` buffer (2 MiB for 16-bit elements), large enough that
 /// rayon splits it across every core and that per-chunk overhead (a few system calls, two
 /// channel hand-offs) is negligible.
-const CHUNK: usize = 1 << 20;
+pub(super) const CHUNK: usize = 1 << 20;
 
 /// Buffer sets in circulation: one being read and computed, one being written, one spare so
 /// neither stage waits for the other's hand-off.
@@ -96,8 +96,25 @@ impl<E: Element> Chunk<E> {
 
 /// Runs `actkern apply`.
 pub fn run(args: ApplyArgs) -> Result<(), CliError> {
+    // Gated names differ from the activations': a spec with one is the halves layout.
+    match args.spec.parse::<actkern::Gated>() {
+        Ok(gated) => return super::gated::run(args, gated),
+        Err(e) if super::gated::named(&args.spec) => return Err(CliError::input(e.to_string())),
+        Err(_) => {}
+    }
+    if let Some(cols) = args.cols {
+        return Err(CliError::input(format!(
+            "--cols {cols} gives the row width of a gated activation's INPUT (glu, swiglu, geglu, \
+             reglu); `{}` is applied element by element: drop --cols",
+            args.spec
+        )));
+    }
     configure(&args.run)?;
-    let act: Tiered = actkern::InTier(parse_spec(&args.spec)?, args.run.tier());
+    let activation = parse_spec(&args.spec).map_err(|mut e| {
+        e.message += "; or a gated activation over rows [a | b]: glu, swiglu, geglu, reglu";
+        e
+    })?;
+    let act: Tiered = actkern::InTier(activation, args.run.tier());
     let (mode, dy_path) = match (&args.backward, &args.backward_from_output, args.derivative) {
         (Some(dy), _, _) => (Mode::Backward, Some(dy.as_path())),
         (_, Some(dy), _) => (Mode::BackwardFromOutput, Some(dy.as_path())),
@@ -192,7 +209,7 @@ pub fn run(args: ApplyArgs) -> Result<(), CliError> {
 
 /// `--dtype` says what raw INPUT holds; a `.npy` INPUT's header says it, and a `--dtype` that
 /// contradicts it is a mistake.
-fn check_dtype_flag(flag: Option<Dtype>, input: &Input) -> Result<(), CliError> {
+pub(super) fn check_dtype_flag(flag: Option<Dtype>, input: &Input) -> Result<(), CliError> {
     match (flag, &input.header) {
         (Some(asked), Some(header)) if asked != input.dtype => Err(CliError::input(format!(
             "--dtype {asked} conflicts with INPUT `{}`, whose .npy header says it holds {} \
@@ -208,7 +225,7 @@ fn check_dtype_flag(flag: Option<Dtype>, input: &Input) -> Result<(), CliError> 
 }
 
 /// DY must hold INPUT's element type (a raw DY is read as that type; a .npy DY says its own).
-fn check_same_dtype(input: &Input, dy: &Input) -> Result<(), CliError> {
+pub(super) fn check_same_dtype(input: &Input, dy: &Input) -> Result<(), CliError> {
     if dy.dtype == input.dtype {
         return Ok(());
     }
@@ -229,7 +246,12 @@ fn check_same_dtype(input: &Input, dy: &Input) -> Result<(), CliError> {
 
 /// The output's format: `--format`'s when given, else OUTPUT's extension's. Standard output and
 /// other streams without one take INPUT's format; a file without one is an error.
-fn output_format(flag: Option<Format>, output: &Path, dest: &Destination, input: Format) -> Result<Format, CliError> {
+pub(super) fn output_format(
+    flag: Option<Format>,
+    output: &Path,
+    dest: &Destination,
+    input: Format,
+) -> Result<Format, CliError> {
     if let Some(format) = flag.or_else(|| Format::from_extension(output)) {
         return Ok(format);
     }
@@ -278,7 +300,12 @@ fn check_same_shape(input: &Input, dy: &Input) -> Result<(), CliError> {
 }
 
 /// OUTPUT may be INPUT (or DY) only with --in-place, and --in-place means OUTPUT is INPUT.
-fn check_overwrite(args: &ApplyArgs, input: &Input, dy: Option<&Input>, dest: &Destination) -> Result<(), CliError> {
+pub(super) fn check_overwrite(
+    args: &ApplyArgs,
+    input: &Input,
+    dy: Option<&Input>,
+    dest: &Destination,
+) -> Result<(), CliError> {
     let (dest_id, shown) = match dest {
         Destination::File(path) => (super::files::FileId::of(path), path.display().to_string()),
         Destination::Stream(path) => (super::files::FileId::of(path), path.display().to_string()),
@@ -338,7 +365,7 @@ fn output_header(input: &Input) -> Result<Header, CliError> {
     }
 }
 
-fn progress_bar(total: Option<u64>) -> ProgressBar {
+pub(super) fn progress_bar(total: Option<u64>) -> ProgressBar {
     match total {
         Some(bytes) if bytes >= PROGRESS_MIN_BYTES && std::io::stderr().is_terminal() => {
             let bar = ProgressBar::with_draw_target(Some(bytes), ProgressDrawTarget::stderr());

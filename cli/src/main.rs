@@ -6,6 +6,7 @@
 mod apply;
 mod bench;
 mod files;
+mod gated;
 mod list;
 mod npy;
 mod output;
@@ -60,7 +61,12 @@ enum Command {
 /// Arguments of `actkern apply`.
 #[derive(Args, Debug)]
 struct ApplyArgs {
-    /// Activation spec, e.g. `tanh`, `elu(alpha=0.5)` or `hardtanh(min_val=-2, max_val=2)`.
+    /// Activation spec, e.g. `tanh`, `elu(alpha=0.5)` or `hardtanh(min_val=-2, max_val=2)`; or a
+    /// gated activation (glu, swiglu, geglu, geglu(approximate=tanh), reglu), applied to the
+    /// halves layout: each row of INPUT along its last dimension is [a | b] (an even width),
+    /// OUTPUT is f(a)·b (glu: a·sigmoid(b)), half as wide, and with --backward DY (DY shaped
+    /// like that OUTPUT) OUTPUT is dx = [da | db], shaped like INPUT. Gated activations run
+    /// the accurate tier whatever --fast says.
     spec: String,
     /// File to read, or `-` for standard input (never modified, except by --in-place through a
     /// temporary file).
@@ -72,7 +78,7 @@ struct ApplyArgs {
     #[arg(long, conflicts_with_all = ["backward", "backward_from_output"])]
     derivative: bool,
     /// Write dx = dy · f'(x), reading the incoming gradient dy from DY (same shape and element
-    /// type as INPUT).
+    /// type as INPUT; for a gated activation, the shape of its forward OUTPUT).
     #[arg(long, value_name = "DY", conflicts_with = "backward_from_output")]
     backward: Option<PathBuf>,
     /// Write dx = dy · f'(x) where INPUT holds the forward's output y = f(x).
@@ -81,6 +87,10 @@ struct ApplyArgs {
     /// Replace INPUT (through a temporary file); required when OUTPUT is INPUT.
     #[arg(long)]
     in_place: bool,
+    /// Gated activations on raw INPUT, which has no shape: each row of INPUT is [a | b], 2·N
+    /// elements, and OUTPUT's rows are N wide. A .npy INPUT's last dimension gives the rows.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..).try_map(usize::try_from))]
+    cols: Option<usize>,
     /// Format of OUTPUT; default: OUTPUT's extension (.npy, or .f32/.bin/.raw for raw), or
     /// INPUT's format for standard output and other streams.
     #[arg(long, value_enum)]

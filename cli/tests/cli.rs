@@ -910,6 +910,110 @@ fn bad_cases() -> Vec<Bad> {
             words: vec!["DY", "unsupported dtype", dtype],
         });
     }
+    // Gated activations: the halves layout's shape rules.
+    let gated_npy = |shape: &str, n: usize| npy_with(&dict(shape), &to_bytes(&inputs(n)));
+    let fortran = npy_with(
+        "{'descr': '<f4', 'fortran_order': True, 'shape': (3, 4), }",
+        &to_bytes(&inputs(12)),
+    );
+    cases.extend([
+        Bad {
+            name: "gated: odd last dimension",
+            files: vec![("x.npy", gated_npy("(2, 3)", 6))],
+            args: s(&["apply", "swiglu", "x.npy", "out.npy"]),
+            words: vec!["(2, 3)", "even", "not 3", "swiglu"],
+        },
+        Bad {
+            name: "gated: 0-d array",
+            files: vec![("x.npy", gated_npy("()", 1))],
+            args: s(&["apply", "glu", "x.npy", "out.npy"]),
+            words: vec!["0-d", "even last dimension"],
+        },
+        Bad {
+            name: "gated: Fortran order",
+            files: vec![("x.npy", fortran)],
+            args: s(&["apply", "reglu", "x.npy", "out.npy"]),
+            words: vec!["Fortran order", "C order"],
+        },
+        Bad {
+            name: "gated: raw INPUT without --cols",
+            files: vec![("x.f32", data24.clone())],
+            args: s(&["apply", "swiglu", "x.f32", "out.f32"]),
+            words: vec!["--cols N", ".npy"],
+        },
+        Bad {
+            name: "gated: raw INPUT not whole rows of --cols",
+            files: vec![("x.f32", data24.clone())],
+            args: s(&["apply", "swiglu", "x.f32", "out.f32", "--cols", "5"]),
+            words: vec!["24 elements", "2·cols = 10"],
+        },
+        Bad {
+            name: "gated: --cols contradicting the .npy shape",
+            files: vec![("x.npy", gated_npy("(2, 12)", 24))],
+            args: s(&["apply", "swiglu", "x.npy", "out.npy", "--cols", "5"]),
+            words: vec!["--cols 5", "(2, 12)", "cols = 6"],
+        },
+        Bad {
+            name: "gated: --derivative",
+            files: vec![("x.npy", gated_npy("(2, 12)", 24))],
+            args: s(&["apply", "swiglu", "x.npy", "out.npy", "--derivative"]),
+            words: vec!["--derivative", "--backward DY"],
+        },
+        Bad {
+            name: "gated: --backward-from-output",
+            files: vec![("x.npy", gated_npy("(2, 12)", 24)), ("dy.npy", gated_npy("(2, 6)", 12))],
+            args: s(&["apply", "geglu", "x.npy", "out.npy", "--backward-from-output", "dy.npy"]),
+            words: vec!["--backward-from-output", "--backward DY"],
+        },
+        Bad {
+            name: "gated: DY with INPUT's shape instead of the output's",
+            files: vec![
+                ("x.npy", gated_npy("(2, 12)", 24)),
+                ("dy.npy", gated_npy("(2, 12)", 24)),
+            ],
+            args: s(&["apply", "swiglu", "x.npy", "out.npy", "--backward", "dy.npy"]),
+            words: vec!["DY", "(2, 12)", "(2, 6)"],
+        },
+        Bad {
+            name: "gated: raw DY with the wrong length",
+            files: vec![("x.f32", data24.clone()), ("dy.f32", data24.clone())],
+            args: s(&[
+                "apply",
+                "swiglu",
+                "x.f32",
+                "out.f32",
+                "--cols",
+                "3",
+                "--backward",
+                "dy.f32",
+            ]),
+            words: vec!["DY", "24 raw elements", "12 elements"],
+        },
+        Bad {
+            name: "gated: --in-place forward",
+            files: vec![("x.npy", gated_npy("(2, 12)", 24))],
+            args: s(&["apply", "swiglu", "x.npy", "--in-place"]),
+            words: vec!["--in-place", "half as wide"],
+        },
+        Bad {
+            name: "gated: bad parameter",
+            files: vec![("x.npy", gated_npy("(2, 12)", 24))],
+            args: s(&["apply", "geglu(approximate=erf)", "x.npy", "out.npy"]),
+            words: vec!["erf", "tanh"],
+        },
+        Bad {
+            name: "--cols with an element-wise activation",
+            files: vec![("x.f32", data24.clone())],
+            args: s(&["apply", "relu", "x.f32", "out.f32", "--cols", "4"]),
+            words: vec!["--cols 4", "relu", "drop --cols"],
+        },
+        Bad {
+            name: "gated: bf16 to .npy",
+            files: vec![("x.bin", vec![0; 16])],
+            args: s(&["apply", "swiglu", "x.bin", "out.npy", "--cols", "2", "--dtype", "bf16"]),
+            words: vec!["bfloat16", "raw OUTPUT"],
+        },
+    ]);
     cases
 }
 
@@ -1869,4 +1973,233 @@ fn bench_measures_each_dtype_asked_for() {
     assert!(text.contains("\n1000 elements (4000 B per buffer)\n"), "{text}");
     assert!(!text.contains("bf16") && !text.contains("f32 elements"), "{text}");
     assert!(text.contains("forward 8 B/element, backward 12, copy 8"), "{text}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Gated activations: the halves layout
+
+/// The `.npy` header text of a file (for its shape).
+fn npy_header_text(b: &[u8]) -> String {
+    String::from_utf8_lossy(&b[..npy_data_offset(b)]).into_owned()
+}
+
+/// `actkern apply GATED x.npy y.npy` is the library's `forward_halves` over rows of the last
+/// dimension, bit for bit, with the last dimension halved in the header; `--backward DY` is
+/// `backward_halves`, shaped like INPUT. Every gated spec, special values included.
+#[test]
+fn gated_halves_match_the_library_for_every_gated_activation() {
+    let dir = TempDir::new().unwrap();
+    let (rows, cols) = (15, 7); // shape (3, 5, 14)
+    let x = inputs(rows * 2 * cols);
+    let dy: Vec<f32> = inputs(rows * cols + 3)[3..].to_vec();
+    let dict = |shape: &str| format!("{{'descr': '<f4', 'fortran_order': False, 'shape': {shape}, }}");
+    let (xp, dyp, out) = (
+        dir.path().join("x.npy"),
+        dir.path().join("dy.npy"),
+        dir.path().join("out.npy"),
+    );
+    let x_file = npy_with(&dict("(3, 5, 14)"), &to_bytes(&x));
+    fs::write(&xp, &x_file).unwrap();
+    fs::write(&dyp, npy_with(&dict("(3, 5, 7)"), &to_bytes(&dy))).unwrap();
+    for gated in actkern::GATED {
+        let spec = gated.to_string();
+        let mut want = vec![0.0f32; rows * cols];
+        gated.forward_halves(&x, cols, &mut want);
+        assert_ok(&actkern(&["apply", &spec, p(&xp), p(&out)]));
+        let got = fs::read(&out).unwrap();
+        assert!(
+            npy_header_text(&got).contains("'shape': (3, 5, 7)"),
+            "{spec}: {}",
+            npy_header_text(&got)
+        );
+        assert_same_bits(&npy_data(&got), &want, &spec);
+
+        let mut want_dx = vec![0.0f32; x.len()];
+        gated.backward_halves(&x, &dy, cols, &mut want_dx);
+        assert_ok(&actkern(&["apply", &spec, p(&xp), p(&out), "--backward", p(&dyp)]));
+        let got = fs::read(&out).unwrap();
+        assert!(
+            npy_header_text(&got).contains("'shape': (3, 5, 14)"),
+            "{spec}: {}",
+            npy_header_text(&got)
+        );
+        assert_same_bits(&npy_data(&got), &want_dx, &format!("{spec} --backward"));
+    }
+    assert_eq!(fs::read(&xp).unwrap(), x_file, "INPUT untouched");
+    assert_eq!(
+        leftovers(dir.path(), &[&xp, &dyp, &out]),
+        Vec::<PathBuf>::new(),
+        "no temporary files left"
+    );
+}
+
+/// Raw files with `--cols`: several chunks of whole rows, and rows longer than a chunk; the
+/// forward and the backward (also `--in-place`, dx over x) equal the library's.
+#[test]
+fn gated_raw_files_stream_in_whole_rows() {
+    let dir = TempDir::new().unwrap();
+    // 1100 rows of 2 × 1000: 2.2 chunks; 2 rows of 2 × 600000: each row longer than a chunk.
+    for (rows, cols) in [(1100usize, 1000usize), (2, 600_000)] {
+        let x = inputs(rows * 2 * cols);
+        let dy: Vec<f32> = x[..rows * cols].iter().map(|v| v * 0.5 - 0.25).collect();
+        let (xp, dyp, out) = (
+            dir.path().join("x.f32"),
+            dir.path().join("dy.f32"),
+            dir.path().join("out.f32"),
+        );
+        fs::write(&xp, to_bytes(&x)).unwrap();
+        fs::write(&dyp, to_bytes(&dy)).unwrap();
+        let gated: actkern::Gated = "swiglu".parse().unwrap();
+        let cols_arg = cols.to_string();
+        let mut want = vec![0.0f32; rows * cols];
+        gated.forward_halves(&x, cols, &mut want);
+        assert_ok(&actkern(&["apply", "swiglu", p(&xp), p(&out), "--cols", &cols_arg]));
+        assert_same_bits(&to_f32s(&fs::read(&out).unwrap()), &want, &format!("{rows}x{cols}"));
+
+        let mut want_dx = vec![0.0f32; x.len()];
+        gated.backward_halves(&x, &dy, cols, &mut want_dx);
+        let args = [
+            "apply",
+            "swiglu",
+            p(&xp),
+            p(&out),
+            "--cols",
+            &cols_arg,
+            "--backward",
+            p(&dyp),
+        ];
+        assert_ok(&actkern(&args));
+        assert_same_bits(
+            &to_f32s(&fs::read(&out).unwrap()),
+            &want_dx,
+            &format!("{rows}x{cols} dx"),
+        );
+        // dx has x's shape, so it may replace INPUT.
+        let args = [
+            "apply",
+            "swiglu",
+            p(&xp),
+            "--in-place",
+            "--cols",
+            &cols_arg,
+            "--backward",
+            p(&dyp),
+        ];
+        assert_ok(&actkern(&args));
+        assert_same_bits(
+            &to_f32s(&fs::read(&xp).unwrap()),
+            &want_dx,
+            &format!("{rows}x{cols} in place"),
+        );
+    }
+}
+
+/// A raw INPUT and a `.npy` OUTPUT: the header says [rows, cols]; from standard input too, and
+/// a stream that ends inside a row is an error.
+#[test]
+fn gated_raw_to_npy_and_from_a_pipe() {
+    let dir = TempDir::new().unwrap();
+    let (rows, cols) = (4, 3);
+    let x = inputs(rows * 2 * cols);
+    let xp = dir.path().join("x.f32");
+    fs::write(&xp, to_bytes(&x)).unwrap();
+    let out = dir.path().join("out.npy");
+    let gated: actkern::Gated = "geglu(approximate=tanh)".parse().unwrap();
+    let mut want = vec![0.0f32; rows * cols];
+    gated.forward_halves(&x, cols, &mut want);
+    assert_ok(&actkern(&[
+        "apply",
+        "geglu(approximate=tanh)",
+        p(&xp),
+        p(&out),
+        "--cols",
+        "3",
+    ]));
+    let got = fs::read(&out).unwrap();
+    assert!(
+        npy_header_text(&got).contains("'shape': (4, 3)"),
+        "{}",
+        npy_header_text(&got)
+    );
+    assert_same_bits(&npy_data(&got), &want, "raw to .npy");
+
+    let pipe = |data: Vec<u8>| {
+        let mut child = Command::new(BIN)
+            .args([
+                "apply",
+                "geglu(approximate=tanh)",
+                "-",
+                "-",
+                "--input-format",
+                "raw",
+                "--cols",
+                "3",
+            ])
+            .env_remove("ACTKERN_BACKEND")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(&data).unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let run = pipe(to_bytes(&x));
+    assert_ok(&run);
+    assert_same_bits(&to_f32s(&run.stdout), &want, "from a pipe");
+    let run = pipe(to_bytes(&x[..x.len() - 2]));
+    assert_eq!(run.status.code(), Some(2), "{}", stderr(&run));
+    assert!(stderr(&run).contains("ends inside a row"), "{}", stderr(&run));
+}
+
+/// f16 `.npy` and raw bf16: the library's halves functions on 16-bit buffers, bit for bit (each
+/// result computed in f32 and rounded once).
+#[test]
+fn gated_on_f16_npy_and_raw_bf16() {
+    fn check<E: Element>(dir: &Path, x: &[E], cols: usize, input: &Path, output: &Path, extra: &[&str]) {
+        let gated: actkern::Gated = "swiglu".parse().unwrap();
+        let mut want = vec![E::default(); x.len() / 2];
+        gated.forward_halves(x, cols, &mut want);
+        let mut args = vec!["apply", "swiglu", p(input), p(output)];
+        args.extend_from_slice(extra);
+        assert_ok(&actkern(&args));
+        let got = fs::read(output).unwrap();
+        let data = if output.extension().is_some_and(|e| e == "npy") {
+            assert!(npy_header_text(&got).contains("'descr': '<f2'"));
+            assert!(
+                npy_header_text(&got).contains("'shape': (6, 5)"),
+                "{}",
+                npy_header_text(&got)
+            );
+            &got[npy_data_offset(&got)..]
+        } else {
+            &got[..]
+        };
+        assert_same_bits16(&from_le16::<E>(data), &want, &format!("{}", E::DTYPE));
+        assert!(dir.exists());
+    }
+    let dir = TempDir::new().unwrap();
+    let x32 = inputs(60);
+    let x16: Vec<f16> = x32.iter().map(|&v| f16::from_f32(v)).collect();
+    let xp = dir.path().join("x.npy");
+    fs::write(
+        &xp,
+        npy_with(
+            "{'descr': '<f2', 'fortran_order': False, 'shape': (6, 10), }",
+            &le16(&x16),
+        ),
+    )
+    .unwrap();
+    check(dir.path(), &x16, 5, &xp, &dir.path().join("out.npy"), &[]);
+    let xb: Vec<bf16> = x32.iter().map(|&v| bf16::from_f32(v)).collect();
+    let xbp = dir.path().join("x.bin");
+    fs::write(&xbp, le16(&xb)).unwrap();
+    check(
+        dir.path(),
+        &xb,
+        5,
+        &xbp,
+        &dir.path().join("out.bin"),
+        &["--dtype", "bf16", "--cols", "5"],
+    );
 }

@@ -1083,6 +1083,638 @@ static void test_fast_tier(void) {
     free(fast);
 }
 
+/* ---- gated activations, bias + activation, prelu (issue 12) -------------------------------- */
+
+static const char *const GATED_SPECS[] = {"glu", "swiglu", "geglu", "geglu(approximate=tanh)", "reglu"};
+#define GATED_KINDS (sizeof GATED_SPECS / sizeof GATED_SPECS[0])
+
+static actkern_gated *parse_gated(const char *spec) {
+    char err[512];
+    actkern_gated *g = actkern_gated_parse(spec, err, sizeof err);
+    if (g == NULL) {
+        fprintf(stderr, "actkern_gated_parse(\"%s\"): %s\n", spec, err);
+        exit(2);
+    }
+    return g;
+}
+
+/* The gate's activation of GATED_SPECS[k], as a spec for actkern_parse. */
+static const char *gate_spec(size_t k) {
+    static const char *const gates[] = {"sigmoid", "silu", "gelu", "gelu(approximate=tanh)", "relu"};
+    return gates[k];
+}
+
+/* The gate in double. */
+static double gate_ref(size_t k, double x) {
+    const double sig = 1.0 / (1.0 + exp(-x));
+    switch (k) {
+    case 0: return sig;
+    case 1: return x * sig;
+    /* Without cancellation for x far below 0: erfc, and 1 + tanh(u) = 2 / (1 + exp(-2u)). */
+    case 2: return 0.5 * x * erfc(-x / sqrt(2.0));
+    case 3: return x / (1.0 + exp(-2.0 * sqrt(2.0 / 3.14159265358979323846) * (x + 0.044715 * x * x * x)));
+    default: return x > 0.0 ? x : 0.0;
+    }
+}
+
+/* Inputs without NaN or infinities: uniform in [-8, 8), with signed zeros and tiny values. */
+static void fill_finite(float *x, size_t n, uint32_t seed) {
+    size_t i;
+    uint32_t s = seed * 2654435761u + 777u;
+    for (i = 0; i < n; i++) {
+        s = s * 1664525u + 1013904223u;
+        x[i] = (float)((s >> 8) * (16.0 / 16777216.0) - 8.0);
+        if (i % 53 == 3) x[i] = (i / 53) % 2 ? -0.0f : 0.0f;
+        if (i % 59 == 4) x[i] = (i / 59) % 2 ? 1e-20f : -1e-20f;
+    }
+}
+
+/* Equal values, NaN matching NaN and infinities compared exactly; otherwise within `ulps`
+ * float ULPs of `want` (relative), plus `slack`. */
+static int near(float got, double want, double ulps, double slack) {
+    if (isnan(want)) return isnan(got);
+    if (isinf(want)) return (double)got == want;
+    return fabs((double)got - want) <= ulps * 0x1p-23 * fabs(want) + slack;
+}
+
+/* The gated forward and backward as compositions of the library's own activation entry points
+ * and one float rounding per product (what the library documents), for bit comparisons. */
+static void gated_composed(size_t k, const float *a, const float *b, const float *dout, float *out, float *da,
+                           float *db, size_t n) {
+    actkern_activation *f = parse(gate_spec(k));
+    float *fa = alloc_floats(n), *t = alloc_floats(n);
+    size_t i;
+    if (k == 0) { /* glu: a * sigmoid(b) */
+        CHECK_STATUS(actkern_forward(f, b, fa, n), ACTKERN_OK);
+        for (i = 0; i < n; i++) out[i] = a[i] * fa[i];
+        for (i = 0; i < n; i++) da[i] = dout[i] * fa[i];
+        for (i = 0; i < n; i++) t[i] = dout[i] * a[i];
+        CHECK_STATUS(actkern_backward(f, b, t, db, n), ACTKERN_OK);
+    } else { /* f(a) * b */
+        CHECK_STATUS(actkern_forward(f, a, fa, n), ACTKERN_OK);
+        for (i = 0; i < n; i++) out[i] = fa[i] * b[i];
+        for (i = 0; i < n; i++) t[i] = dout[i] * b[i];
+        CHECK_STATUS(actkern_backward(f, a, t, da, n), ACTKERN_OK);
+        for (i = 0; i < n; i++) db[i] = dout[i] * fa[i];
+    }
+    free(fa);
+    free(t);
+    actkern_free(f);
+}
+
+static void test_gated_parse(void) {
+    char err[512], spec[64];
+    size_t k;
+    for (k = 0; k < GATED_KINDS; k++) {
+        actkern_gated *g = actkern_gated_parse(GATED_SPECS[k], err, sizeof err);
+        CHECK(g != NULL && err[0] == '\0');
+        CHECK(actkern_gated_spec(g, spec, sizeof spec) == strlen(GATED_SPECS[k]));
+        CHECK(strcmp(spec, GATED_SPECS[k]) == 0);
+        actkern_gated_free(g);
+    }
+    {
+        actkern_gated *g = actkern_gated_parse(" SwiGLU ", err, sizeof err);
+        CHECK(g != NULL && actkern_gated_spec(g, spec, sizeof spec) == 6 && strcmp(spec, "swiglu") == 0);
+        CHECK(actkern_gated_spec(g, spec, 3) == 6 && strcmp(spec, "sw") == 0); /* cut */
+        actkern_gated_free(g);
+    }
+    CHECK(actkern_gated_parse("relu", err, sizeof err) == NULL);
+    CHECK(strstr(err, "relu") != NULL && strstr(err, "swiglu") != NULL); /* names what is allowed */
+    CHECK(actkern_gated_parse("geglu(approximate=erf)", err, sizeof err) == NULL && strstr(err, "erf") != NULL);
+    CHECK(actkern_gated_parse("swiglu(beta=1)", err, sizeof err) == NULL && strstr(err, "beta") != NULL);
+    CHECK(actkern_gated_parse("", err, sizeof err) == NULL && err[0] != '\0');
+    CHECK(actkern_gated_parse("\xff", err, sizeof err) == NULL && strstr(err, "UTF-8") != NULL);
+    CHECK(actkern_gated_parse(NULL, err, sizeof err) == NULL && strstr(err, "NULL") != NULL);
+    CHECK(actkern_gated_parse(NULL, NULL, 0) == NULL);
+    CHECK(actkern_gated_spec(NULL, spec, sizeof spec) == 0 && spec[0] == '\0');
+    actkern_gated_free(NULL);
+}
+
+/* One gated kind over n elements: forward and backward equal the composition bit for bit
+ * (special values included), stay within 3 ULP (forward) of the double reference on finite
+ * inputs, and the in-place forms give the out-of-place bits. */
+static void check_gated(size_t k, size_t n, uint32_t seed, int with_specials) {
+    actkern_gated *g = parse_gated(GATED_SPECS[k]);
+    float *a = alloc_floats(n), *b = alloc_floats(n), *dout = alloc_floats(n);
+    float *out = alloc_floats(n), *da = alloc_floats(n), *db = alloc_floats(n);
+    float *want = alloc_floats(n), *wda = alloc_floats(n), *wdb = alloc_floats(n);
+    float *ia = alloc_floats(n), *ib = alloc_floats(n);
+    size_t i;
+    int failures_before = failures;
+    if (with_specials) {
+        fill_inputs(a, n, seed);
+        fill_inputs(b, n, seed + 1);
+        fill_inputs(dout, n, seed + 2);
+    } else {
+        fill_finite(a, n, seed);
+        fill_finite(b, n, seed + 1);
+        fill_finite(dout, n, seed + 2);
+    }
+    gated_composed(k, a, b, dout, want, wda, wdb, n);
+    CHECK_STATUS(actkern_gated_forward(g, a, b, out, n), ACTKERN_OK);
+    CHECK(same_values(out, want, n));
+    CHECK_STATUS(actkern_gated_backward(g, a, b, dout, da, db, n), ACTKERN_OK);
+    CHECK(same_values(da, wda, n));
+    CHECK(same_values(db, wdb, n));
+    if (!with_specials) {
+        for (i = 0; i < n; i++) {
+            const double fa = gate_ref(k, k == 0 ? b[i] : a[i]);
+            const double ref = k == 0 ? a[i] * fa : fa * b[i];
+            if (fabs(fa) < 1e-30) continue; /* the gate's bound holds for normal results */
+            /* 3 ULP of a normal result; a subnormal product is rounded once, absolutely. */
+            if (!near(out[i], ref, 3.0, 0x1p-149)) {
+                fprintf(stderr, "%s(%.9g, %.9g) = %.9g, want %.17g\n", GATED_SPECS[k], (double)a[i], (double)b[i],
+                        (double)out[i], ref);
+                CHECK(0);
+                break;
+            }
+        }
+    }
+    /* In place: out over a; da over a and db over b. */
+    memcpy(ia, a, n * sizeof *a);
+    CHECK_STATUS(actkern_gated_forward(g, ia, b, ia, n), ACTKERN_OK);
+    CHECK(same_bits(ia, out, n));
+    memcpy(ia, a, n * sizeof *a);
+    memcpy(ib, b, n * sizeof *b);
+    CHECK_STATUS(actkern_gated_backward(g, ia, ib, dout, ia, ib, n), ACTKERN_OK);
+    CHECK(same_bits(ia, da, n) && same_bits(ib, db, n));
+    if (failures != failures_before)
+        fprintf(stderr, "  (in check_gated %s, n = %zu, specials %d)\n", GATED_SPECS[k], n, with_specials);
+    free(a); free(b); free(dout); free(out); free(da); free(db);
+    free(want); free(wda); free(wdb); free(ia); free(ib);
+    actkern_gated_free(g);
+}
+
+/* The halves layout over rows x cols: each row of the output (and of dx) is the two-buffer
+ * function of that row's halves, bit for bit; in place gives the same bits. */
+static void check_gated_halves(size_t k, size_t rows, size_t cols, uint32_t seed) {
+    actkern_gated *g = parse_gated(GATED_SPECS[k]);
+    const size_t nx = rows * 2 * cols, nout = rows * cols;
+    float *x = alloc_floats(nx), *dout = alloc_floats(nout), *out = alloc_floats(nout);
+    float *dx = alloc_floats(nx), *want = alloc_floats(nout), *wdx = alloc_floats(nx), *ix = alloc_floats(nx);
+    size_t r;
+    int failures_before = failures;
+    fill_inputs(x, nx, seed);
+    fill_inputs(dout, nout, seed + 5);
+    CHECK_STATUS(actkern_gated_forward_halves(g, x, out, rows, cols), ACTKERN_OK);
+    CHECK_STATUS(actkern_gated_backward_halves(g, x, dout, dx, rows, cols), ACTKERN_OK);
+    for (r = 0; r < rows; r++) {
+        const float *a = x + r * 2 * cols, *b = a + cols;
+        CHECK_STATUS(actkern_gated_forward(g, a, b, want + r * cols, cols), ACTKERN_OK);
+        CHECK_STATUS(actkern_gated_backward(g, a, b, dout + r * cols, wdx + r * 2 * cols, wdx + r * 2 * cols + cols, cols),
+                     ACTKERN_OK);
+    }
+    CHECK(same_bits(out, want, nout));
+    CHECK(same_bits(dx, wdx, nx));
+    if (nx > 0) memcpy(ix, x, nx * sizeof *x);
+    CHECK_STATUS(actkern_gated_backward_halves(g, ix, dout, ix, rows, cols), ACTKERN_OK);
+    CHECK(same_bits(ix, dx, nx));
+    if (failures != failures_before)
+        fprintf(stderr, "  (in check_gated_halves %s, rows %zu, cols %zu)\n", GATED_SPECS[k], rows, cols);
+    free(x); free(dout); free(out); free(dx); free(want); free(wdx); free(ix);
+    actkern_gated_free(g);
+}
+
+/* The _bf16 and _f16 gated forwards: the float function on the widened inputs, rounded once. */
+static void check_gated_half(size_t k, size_t rows, size_t cols) {
+    actkern_gated *g = parse_gated(GATED_SPECS[k]);
+    const size_t n = rows * cols;
+    uint16_t *x16 = alloc16(2 * n), *out16 = alloc16(n);
+    float *x = alloc_floats(2 * n), *want = alloc_floats(n);
+    size_t f;
+    for (f = 0; f < 2; f++) {
+        const struct format16 *fmt = &FORMATS[f];
+        int (*forward)(const actkern_gated *, const uint16_t *, const uint16_t *, uint16_t *, size_t) =
+            f == 0 ? actkern_gated_forward_bf16 : actkern_gated_forward_f16;
+        int (*halves)(const actkern_gated *, const uint16_t *, uint16_t *, size_t, size_t) =
+            f == 0 ? actkern_gated_forward_halves_bf16 : actkern_gated_forward_halves_f16;
+        fill16(fmt, x16, 2 * n, (uint32_t)(k + 3 * f));
+        widen_all(fmt, x16, x, 2 * n);
+        /* Two buffers: a is the first n elements, b the next n. */
+        CHECK_STATUS(actkern_gated_forward(g, x, x + n, want, n), ACTKERN_OK);
+        CHECK_STATUS(forward(g, x16, x16 + n, out16, n), ACTKERN_OK);
+        CHECK(rounds_to(fmt, out16, want, x, n, GATED_SPECS[k]));
+        /* Halves. */
+        CHECK_STATUS(actkern_gated_forward_halves(g, x, want, rows, cols), ACTKERN_OK);
+        CHECK_STATUS(halves(g, x16, out16, rows, cols), ACTKERN_OK);
+        CHECK(rounds_to(fmt, out16, want, x, n, GATED_SPECS[k]));
+        /* In place over a. */
+        CHECK_STATUS(actkern_gated_forward(g, x, x + n, want, n), ACTKERN_OK);
+        CHECK_STATUS(forward(g, x16, x16 + n, x16, n), ACTKERN_OK);
+        CHECK(rounds_to(fmt, x16, want, x, n, GATED_SPECS[k]));
+        /* Status codes: NULL, misaligned, overlap, overflow. */
+        CHECK_STATUS(forward(NULL, x16, x16 + n, out16, n), ACTKERN_ERR_NULL_POINTER);
+        CHECK_STATUS(forward(g, x16, NULL, out16, 1), ACTKERN_ERR_NULL_POINTER);
+        CHECK_STATUS(forward(g, x16, x16 + 1, x16 + 2, 4), ACTKERN_ERR_OVERLAP);
+        CHECK_STATUS(forward(g, (const uint16_t *)(uintptr_t)((uintptr_t)x16 + 1), x16, out16, 1),
+                     ACTKERN_ERR_BAD_BUFFER);
+        CHECK_STATUS(halves(g, x16, x16 + 1, 1, 2), ACTKERN_ERR_OVERLAP);
+        CHECK_STATUS(halves(g, x16, out16, SIZE_MAX / 2, 2), ACTKERN_ERR_BAD_BUFFER);
+        CHECK_STATUS(halves(g, NULL, NULL, 0, 7), ACTKERN_OK);
+    }
+    free(x16); free(out16); free(x); free(want);
+    actkern_gated_free(g);
+}
+
+static void test_gated_values(void) {
+    static const size_t lengths[] = {0, 1, 3, 16, 17, 100, 1001};
+    static const size_t shapes[][2] = {{0, 5}, {3, 0}, {1, 1}, {5, 7}, {4, 33}, {2, 1000}};
+    size_t k, l;
+    for (k = 0; k < GATED_KINDS; k++) {
+        for (l = 0; l < sizeof lengths / sizeof lengths[0]; l++) {
+            check_gated(k, lengths[l], (uint32_t)(10 * k + l), 1);
+            check_gated(k, lengths[l], (uint32_t)(10 * k + l), 0);
+        }
+        for (l = 0; l < sizeof shapes / sizeof shapes[0]; l++)
+            check_gated_halves(k, shapes[l][0], shapes[l][1], (uint32_t)(7 * k + l));
+        check_gated_half(k, 3, 37);
+    }
+    /* Known values: swiglu(1, 3) = 3 silu(1); reglu and glu exactly. */
+    {
+        actkern_gated *swiglu = parse_gated("swiglu"), *reglu = parse_gated("reglu"), *glu = parse_gated("glu");
+        const float a[3] = {1.0f, -2.0f, 0.0f}, b[3] = {3.0f, 5.0f, 7.0f};
+        float out[3];
+        CHECK_STATUS(actkern_gated_forward(swiglu, a, b, out, 3), ACTKERN_OK);
+        CHECK_CLOSE(out[0], 3.0 / (1.0 + exp(-1.0)));
+        CHECK_CLOSE(out[1], -2.0 * 5.0 / (1.0 + exp(2.0)));
+        CHECK_STATUS(actkern_gated_forward(reglu, a, b, out, 3), ACTKERN_OK);
+        CHECK(out[0] == 3.0f && out[1] == 0.0f && out[2] == 0.0f);
+        CHECK_STATUS(actkern_gated_forward(glu, a, b + 2, out, 1), ACTKERN_OK); /* 1 * sigmoid(7) */
+        CHECK_CLOSE(out[0], 1.0 / (1.0 + exp(-7.0)));
+        actkern_gated_free(swiglu);
+        actkern_gated_free(reglu);
+        actkern_gated_free(glu);
+    }
+}
+
+static void test_gated_status_codes(void) {
+    float buf[32], out[32], sentinel[32];
+    actkern_gated *g = parse_gated("swiglu");
+    float *misaligned = (float *)(uintptr_t)((uintptr_t)buf + 1);
+    fill_inputs(buf, 32, 4);
+    fill(sentinel, 32, 42.0f);
+    memcpy(out, sentinel, sizeof out);
+
+    /* NULL handle, whatever n; NULL buffers while n > 0; n = 0 with NULL or misaligned. */
+    CHECK_STATUS(actkern_gated_forward(NULL, buf, buf, out, 4), ACTKERN_ERR_NULL_POINTER);
+    CHECK_STATUS(actkern_gated_forward(NULL, NULL, NULL, NULL, 0), ACTKERN_ERR_NULL_POINTER);
+    CHECK_STATUS(actkern_gated_backward(NULL, buf, buf, buf, out, out + 8, 4), ACTKERN_ERR_NULL_POINTER);
+    CHECK_STATUS(actkern_gated_forward_halves(NULL, buf, out, 1, 2), ACTKERN_ERR_NULL_POINTER);
+    CHECK_STATUS(actkern_gated_backward_halves(NULL, buf, buf, out, 1, 2), ACTKERN_ERR_NULL_POINTER);
+    CHECK_STATUS(actkern_gated_forward(g, NULL, buf, out, 4), ACTKERN_ERR_NULL_POINTER);
+    CHECK_STATUS(actkern_gated_forward(g, buf, NULL, out, 4), ACTKERN_ERR_NULL_POINTER);
+    CHECK_STATUS(actkern_gated_forward(g, buf, buf, NULL, 4), ACTKERN_ERR_NULL_POINTER);
+    CHECK_STATUS(actkern_gated_backward(g, buf, buf, buf, NULL, out, 4), ACTKERN_ERR_NULL_POINTER);
+    CHECK_STATUS(actkern_gated_backward(g, buf, buf, buf, out, NULL, 4), ACTKERN_ERR_NULL_POINTER);
+    CHECK_STATUS(actkern_gated_backward(g, buf, buf, NULL, out, out + 8, 4), ACTKERN_ERR_NULL_POINTER);
+    CHECK_STATUS(actkern_gated_forward_halves(g, NULL, out, 1, 2), ACTKERN_ERR_NULL_POINTER);
+    CHECK_STATUS(actkern_gated_forward_halves(g, buf, NULL, 1, 2), ACTKERN_ERR_NULL_POINTER);
+    CHECK_STATUS(actkern_gated_backward_halves(g, buf, NULL, out, 1, 2), ACTKERN_ERR_NULL_POINTER);
+    CHECK_STATUS(actkern_gated_backward_halves(g, NULL, NULL, NULL, SIZE_MAX, SIZE_MAX), ACTKERN_ERR_NULL_POINTER);
+    CHECK_STATUS(actkern_gated_forward(g, NULL, NULL, NULL, 0), ACTKERN_OK);
+    CHECK_STATUS(actkern_gated_forward(g, misaligned, misaligned, misaligned, 0), ACTKERN_OK);
+    CHECK_STATUS(actkern_gated_backward(g, NULL, NULL, NULL, NULL, NULL, 0), ACTKERN_OK);
+    CHECK_STATUS(actkern_gated_forward_halves(g, NULL, NULL, 0, 4), ACTKERN_OK);
+    CHECK_STATUS(actkern_gated_forward_halves(g, NULL, NULL, 4, 0), ACTKERN_OK);
+    CHECK_STATUS(actkern_gated_backward_halves(g, NULL, NULL, NULL, 0, 4), ACTKERN_OK);
+    CHECK(same_bits(out, sentinel, 32));
+
+    /* Buffers that cannot exist; rows * 2 * cols beyond size_t. */
+    CHECK_STATUS(actkern_gated_forward(g, misaligned, buf, out, 4), ACTKERN_ERR_BAD_BUFFER);
+    CHECK_STATUS(actkern_gated_forward(g, buf, buf, misaligned, 4), ACTKERN_ERR_BAD_BUFFER);
+    CHECK_STATUS(actkern_gated_forward(g, buf, buf, out, SIZE_MAX), ACTKERN_ERR_BAD_BUFFER);
+    CHECK_STATUS(actkern_gated_backward(g, buf, buf, buf, out, misaligned, 4), ACTKERN_ERR_BAD_BUFFER);
+    CHECK_STATUS(actkern_gated_forward_halves(g, buf, out, SIZE_MAX / 2, 2), ACTKERN_ERR_BAD_BUFFER);
+    CHECK_STATUS(actkern_gated_forward_halves(g, buf, out, 2, SIZE_MAX / 2 + 1), ACTKERN_ERR_BAD_BUFFER);
+    CHECK_STATUS(actkern_gated_backward_halves(g, buf, buf, out, SIZE_MAX / 4 + 1, 2), ACTKERN_ERR_BAD_BUFFER);
+    CHECK_STATUS(actkern_gated_forward_halves(g, misaligned, out, 1, 2), ACTKERN_ERR_BAD_BUFFER);
+    CHECK(same_bits(out, sentinel, 32));
+
+    /* Overlap. Forward: out may be a, nothing else. */
+    CHECK_STATUS(actkern_gated_forward(g, out, buf, out + 1, 4), ACTKERN_ERR_OVERLAP);
+    CHECK_STATUS(actkern_gated_forward(g, buf, out, out, 4), ACTKERN_ERR_OVERLAP);     /* out == b */
+    CHECK_STATUS(actkern_gated_forward(g, out, out, out, 4), ACTKERN_ERR_OVERLAP);     /* a == b == out */
+    CHECK_STATUS(actkern_gated_forward(g, out, out + 2, out, 4), ACTKERN_ERR_OVERLAP); /* b in out */
+    /* Backward: da == a and db == b together, nothing else. */
+    CHECK_STATUS(actkern_gated_backward(g, out, buf, buf, out, out + 8, 4), ACTKERN_ERR_OVERLAP); /* da == a only */
+    CHECK_STATUS(actkern_gated_backward(g, buf, out + 8, buf, out, out + 8, 4), ACTKERN_ERR_OVERLAP); /* db == b only */
+    CHECK_STATUS(actkern_gated_backward(g, out + 8, out, buf, out, out + 8, 4), ACTKERN_ERR_OVERLAP); /* swapped */
+    CHECK_STATUS(actkern_gated_backward(g, buf, buf, buf, out, out + 2, 4), ACTKERN_ERR_OVERLAP);  /* da, db */
+    CHECK_STATUS(actkern_gated_backward(g, buf, buf, buf, out, out, 4), ACTKERN_ERR_OVERLAP);
+    CHECK_STATUS(actkern_gated_backward(g, buf, buf, out, out, out + 8, 4), ACTKERN_ERR_OVERLAP); /* dout == da */
+    CHECK_STATUS(actkern_gated_backward(g, buf, buf, out + 9, out, out + 8, 4), ACTKERN_ERR_OVERLAP);
+    CHECK_STATUS(actkern_gated_backward(g, out, out + 2, buf, out, out + 2, 4), ACTKERN_ERR_OVERLAP); /* a, b overlap */
+    CHECK_STATUS(actkern_gated_backward(g, out + 1, buf, buf, out, out + 8, 4), ACTKERN_ERR_OVERLAP);
+    /* Halves: out overlapping x at all; dx == x only, never dout. */
+    CHECK_STATUS(actkern_gated_forward_halves(g, out, out, 2, 2), ACTKERN_ERR_OVERLAP);
+    CHECK_STATUS(actkern_gated_forward_halves(g, out, out + 7, 2, 2), ACTKERN_ERR_OVERLAP);
+    CHECK_STATUS(actkern_gated_backward_halves(g, out, buf, out + 1, 2, 2), ACTKERN_ERR_OVERLAP);
+    CHECK_STATUS(actkern_gated_backward_halves(g, buf, out, out, 2, 2), ACTKERN_ERR_OVERLAP);
+    CHECK_STATUS(actkern_gated_backward_halves(g, buf, out + 7, out, 2, 2), ACTKERN_ERR_OVERLAP);
+    CHECK(same_bits(out, sentinel, 32));
+    /* Adjacent buffers and overlapping inputs are fine. */
+    CHECK_STATUS(actkern_gated_forward(g, buf, buf + 1, out, 4), ACTKERN_OK);
+    CHECK_STATUS(actkern_gated_forward_halves(g, out + 2, out, 1, 1), ACTKERN_OK);
+    CHECK_STATUS(actkern_gated_backward(g, buf, buf + 2, buf, out, out + 4, 4), ACTKERN_OK);
+    CHECK_STATUS(actkern_gated_backward_halves(g, out, out + 8, out, 2, 2), ACTKERN_OK);
+    actkern_gated_free(g);
+}
+
+/* Bias + activation against the add-then-activate composition, bit for bit, for several
+ * handles; in place; dbias against double column sums of dx. */
+static void check_bias(actkern_activation *act, const char *name, size_t rows, size_t cols, uint32_t seed) {
+    const size_t n = rows * cols;
+    float *x = alloc_floats(n), *bias = alloc_floats(cols), *dy = alloc_floats(n), *s = alloc_floats(n);
+    float *y = alloc_floats(n), *want = alloc_floats(n), *dx = alloc_floats(n), *wdx = alloc_floats(n);
+    float *dbias = alloc_floats(cols), *ib = alloc_floats(cols), *i1 = alloc_floats(n);
+    size_t r, j;
+    int failures_before = failures;
+    fill_inputs(x, n, seed);
+    fill_inputs(bias, cols, seed + 1);
+    fill_inputs(dy, n, seed + 2);
+    for (r = 0; r < rows; r++)
+        for (j = 0; j < cols; j++) s[r * cols + j] = x[r * cols + j] + bias[j];
+    CHECK_STATUS(actkern_forward(act, s, want, n), ACTKERN_OK);
+    CHECK_STATUS(actkern_backward(act, s, dy, wdx, n), ACTKERN_OK);
+    CHECK_STATUS(actkern_forward_bias(act, x, bias, y, rows, cols), ACTKERN_OK);
+    CHECK(same_values(y, want, n));
+    fill(dbias, cols, 42.0f);
+    CHECK_STATUS(actkern_backward_bias(act, x, bias, dy, dx, dbias, rows, cols), ACTKERN_OK);
+    CHECK(same_values(dx, wdx, n));
+    for (j = 0; j < cols; j++) {
+        double sum = 0.0;
+        for (r = 0; r < rows; r++) sum += dx[r * cols + j];
+        if (!near(dbias[j], sum, 1.0, 1e-37)) {
+            fprintf(stderr, "%s dbias[%zu] = %.9g, want %.17g\n", name, j, (double)dbias[j], sum);
+            CHECK(0);
+        }
+    }
+    /* In place: y over x; dx over dy. */
+    if (n) memcpy(i1, x, n * sizeof *x);
+    CHECK_STATUS(actkern_forward_bias(act, i1, bias, i1, rows, cols), ACTKERN_OK);
+    CHECK(same_bits(i1, y, n));
+    if (n) memcpy(i1, dy, n * sizeof *dy);
+    CHECK_STATUS(actkern_backward_bias(act, x, bias, i1, i1, ib, rows, cols), ACTKERN_OK);
+    CHECK(same_bits(i1, dx, n) && same_bits(ib, dbias, cols));
+    if (failures != failures_before) fprintf(stderr, "  (in check_bias %s, %zu x %zu)\n", name, rows, cols);
+    free(x); free(bias); free(dy); free(s); free(y); free(want); free(dx); free(wdx);
+    free(dbias); free(ib); free(i1);
+}
+
+static void test_bias(void) {
+    static const char *specs[] = {"relu", "gelu", "tanh", "elu(alpha=0.5)", "hardtanh(min_val=-2, max_val=2)"};
+    static const size_t shapes[][2] = {{1, 1}, {3, 5}, {7, 16}, {2, 33}, {50, 1000}, {1000, 3}};
+    size_t s, l;
+    for (s = 0; s < sizeof specs / sizeof specs[0]; s++) {
+        actkern_activation *act = parse(specs[s]);
+        for (l = 0; l < sizeof shapes / sizeof shapes[0]; l++)
+            check_bias(act, specs[s], shapes[l][0], shapes[l][1], (uint32_t)(s * 11 + l));
+        actkern_free(act);
+    }
+    /* The fast tier of the handle applies. */
+    {
+        actkern_activation *fast = actkern_parse_fast("silu", NULL, 0);
+        CHECK(fast != NULL);
+        if (fast) check_bias(fast, "silu, fast", 9, 40, 3);
+        actkern_free(fast);
+    }
+    /* relu + bias from a plain C formula, bit for bit. */
+    {
+        actkern_activation *relu = parse("relu");
+        const float x[6] = {1.0f, -2.0f, 0.25f, -1.0f, 3.0f, -0.5f}, bias[3] = {0.5f, 1.5f, -0.25f};
+        const float dy[6] = {1.0f, 2.0f, 3.0f, 4.0f, 5.0f, 6.0f};
+        float y[6], dx[6], dbias[3];
+        size_t i;
+        CHECK_STATUS(actkern_forward_bias(relu, x, bias, y, 2, 3), ACTKERN_OK);
+        for (i = 0; i < 6; i++) {
+            const float sum = x[i] + bias[i % 3], want = sum > 0.0f ? sum : 0.0f;
+            CHECK(same_bits(&y[i], &want, 1));
+        }
+        CHECK_STATUS(actkern_backward_bias(relu, x, bias, dy, dx, dbias, 2, 3), ACTKERN_OK);
+        for (i = 0; i < 6; i++) {
+            const float want = x[i] + bias[i % 3] > 0.0f ? dy[i] : 0.0f;
+            CHECK(same_bits(&dx[i], &want, 1));
+        }
+        CHECK(dbias[0] == 1.0f && dbias[1] == 5.0f && dbias[2] == 0.0f); /* sums 1.5 -0.5 0; -0.5 4.5 -0.75 */
+        /* rows = 0: nothing to read, dbias = 0. */
+        fill(dbias, 3, 42.0f);
+        CHECK_STATUS(actkern_backward_bias(relu, NULL, bias, NULL, NULL, dbias, 0, 3), ACTKERN_OK);
+        CHECK(dbias[0] == 0.0f && dbias[1] == 0.0f && dbias[2] == 0.0f);
+        actkern_free(relu);
+    }
+}
+
+static void test_bias_status_codes(void) {
+    float buf[32], out[32], sentinel[32];
+    actkern_activation *tanh_ = parse("tanh");
+    float *misaligned = (float *)(uintptr_t)((uintptr_t)buf + 1);
+    fill_inputs(buf, 32, 5);
+    fill(sentinel, 32, 42.0f);
+    memcpy(out, sentinel, sizeof out);
+    CHECK_STATUS(actkern_forward_bias(NULL, buf, buf, out, 2, 2), ACTKERN_ERR_NULL_POINTER);
+    CHECK_STATUS(actkern_backward_bias(NULL, NULL, NULL, NULL, NULL, NULL, 0, 0), ACTKERN_ERR_NULL_POINTER);
+    CHECK_STATUS(actkern_forward_bias(tanh_, NULL, buf, out, 2, 2), ACTKERN_ERR_NULL_POINTER);
+    CHECK_STATUS(actkern_forward_bias(tanh_, buf, NULL, out, 2, 2), ACTKERN_ERR_NULL_POINTER);
+    CHECK_STATUS(actkern_forward_bias(tanh_, NULL, NULL, NULL, 0, 2), ACTKERN_ERR_NULL_POINTER); /* bias has 2 */
+    CHECK_STATUS(actkern_backward_bias(tanh_, buf, buf, buf, out, NULL, 2, 2), ACTKERN_ERR_NULL_POINTER);
+    CHECK_STATUS(actkern_backward_bias(tanh_, buf, buf, NULL, out, out + 8, 2, 2), ACTKERN_ERR_NULL_POINTER);
+    CHECK_STATUS(actkern_forward_bias(tanh_, NULL, NULL, NULL, 5, 0), ACTKERN_OK);
+    CHECK_STATUS(actkern_forward_bias(tanh_, NULL, buf, NULL, 0, 2), ACTKERN_OK);
+    CHECK_STATUS(actkern_backward_bias(tanh_, NULL, NULL, NULL, NULL, NULL, 3, 0), ACTKERN_OK);
+    CHECK(same_bits(out, sentinel, 32));
+    CHECK_STATUS(actkern_forward_bias(tanh_, buf, buf, out, SIZE_MAX / 2, 4), ACTKERN_ERR_BAD_BUFFER);
+    CHECK_STATUS(actkern_forward_bias(tanh_, buf, buf, out, SIZE_MAX / 4 + 1, 4), ACTKERN_ERR_BAD_BUFFER);
+    CHECK_STATUS(actkern_forward_bias(tanh_, buf, misaligned, out, 2, 2), ACTKERN_ERR_BAD_BUFFER);
+    CHECK_STATUS(actkern_backward_bias(tanh_, buf, buf, buf, out, misaligned, 2, 2), ACTKERN_ERR_BAD_BUFFER);
+    CHECK(same_bits(out, sentinel, 32));
+    /* y may be x, nothing else; dx may be dy, nothing else; dbias overlaps nothing. */
+    CHECK_STATUS(actkern_forward_bias(tanh_, out + 1, buf, out, 2, 2), ACTKERN_ERR_OVERLAP);
+    CHECK_STATUS(actkern_forward_bias(tanh_, buf, out + 3, out, 2, 2), ACTKERN_ERR_OVERLAP);
+    CHECK_STATUS(actkern_forward_bias(tanh_, out, out, out, 2, 2), ACTKERN_ERR_OVERLAP); /* bias in y */
+    CHECK_STATUS(actkern_backward_bias(tanh_, out, buf, buf, out, out + 8, 2, 2), ACTKERN_ERR_OVERLAP); /* dx == x */
+    CHECK_STATUS(actkern_backward_bias(tanh_, buf, out + 2, buf, out, out + 8, 2, 2), ACTKERN_ERR_OVERLAP);
+    CHECK_STATUS(actkern_backward_bias(tanh_, buf, buf, out + 1, out, out + 8, 2, 2), ACTKERN_ERR_OVERLAP);
+    CHECK_STATUS(actkern_backward_bias(tanh_, buf, buf, buf, out, out + 3, 2, 2), ACTKERN_ERR_OVERLAP);
+    CHECK_STATUS(actkern_backward_bias(tanh_, buf, out + 8, buf, out, out + 8, 2, 2), ACTKERN_ERR_OVERLAP); /* dbias == bias */
+    CHECK_STATUS(actkern_backward_bias(tanh_, out + 8, buf, buf, out, out + 8, 2, 2), ACTKERN_ERR_OVERLAP);
+    CHECK_STATUS(actkern_backward_bias(tanh_, buf, buf, out + 8, out, out + 9, 2, 2), ACTKERN_ERR_OVERLAP);
+    CHECK(same_bits(out, sentinel, 32));
+    CHECK_STATUS(actkern_backward_bias(tanh_, buf, buf, out, out, out + 4, 2, 2), ACTKERN_OK); /* dx == dy */
+    actkern_free(tanh_);
+}
+
+/* prelu from the C formulas: y and dx bit for bit, dweight within 1 ULP of a double sum. */
+static void check_prelu(size_t outer, size_t channels, size_t inner, uint32_t seed) {
+    const size_t n = outer * channels * inner;
+    float *x = alloc_floats(n), *w = alloc_floats(channels), *dy = alloc_floats(n), *y = alloc_floats(n);
+    float *dx = alloc_floats(n), *want = alloc_floats(n), *wdx = alloc_floats(n), *i1 = alloc_floats(n);
+    float *dw = alloc_floats(channels), *dw2 = alloc_floats(channels);
+    double *sums = (double *)calloc(channels ? channels : 1, sizeof(double));
+    size_t i, c;
+    int failures_before = failures;
+    fill_inputs(x, n, seed);
+    fill_finite(w, channels, seed + 1);
+    for (c = 0; c < channels; c++)
+        if (w[c] == 0.0f) w[c] = 0.25f; /* exactly 0 is the contract's own case, not this formula's */
+    fill_inputs(dy, n, seed + 2);
+    for (i = 0; i < n; i++) {
+        const size_t ch = channels == 1 ? 0 : (i / inner) % channels;
+        want[i] = x[i] > 0.0f ? x[i] : w[ch] * x[i];
+        wdx[i] = isnan(x[i]) ? NAN : x[i] > 0.0f ? dy[i] : w[ch] * dy[i];
+        if (!(x[i] > 0.0f)) sums[ch] += (double)x[i] * (double)dy[i];
+    }
+    CHECK_STATUS(actkern_prelu(x, w, y, outer, channels, inner), ACTKERN_OK);
+    CHECK(same_values(y, want, n));
+    fill(dw, channels, 42.0f);
+    CHECK_STATUS(actkern_prelu_backward(x, w, dy, dx, dw, outer, channels, inner), ACTKERN_OK);
+    CHECK(same_values(dx, wdx, n));
+    for (c = 0; c < channels; c++) CHECK(near(dw[c], sums[c], 1.0, 1e-37));
+    /* In place: y over x; dx over dy. */
+    if (n) memcpy(i1, x, n * sizeof *x);
+    CHECK_STATUS(actkern_prelu(i1, w, i1, outer, channels, inner), ACTKERN_OK);
+    CHECK(same_bits(i1, y, n));
+    if (n) memcpy(i1, dy, n * sizeof *dy);
+    CHECK_STATUS(actkern_prelu_backward(x, w, i1, i1, dw2, outer, channels, inner), ACTKERN_OK);
+    CHECK(same_bits(i1, dx, n) && same_bits(dw2, dw, channels));
+    if (failures != failures_before)
+        fprintf(stderr, "  (in check_prelu outer %zu, channels %zu, inner %zu)\n", outer, channels, inner);
+    free(x); free(w); free(dy); free(y); free(dx); free(want); free(wdx); free(i1);
+    free(dw); free(dw2); free(sums);
+}
+
+static void test_prelu(void) {
+    static const size_t shapes[][3] = {{2, 3, 5}, {7, 4, 1}, {1, 1, 1}, {3, 1, 17}, {5, 16, 3}, {2, 64, 33}, {1, 1000, 1}};
+    size_t l;
+    for (l = 0; l < sizeof shapes / sizeof shapes[0]; l++) check_prelu(shapes[l][0], shapes[l][1], shapes[l][2], (uint32_t)l);
+    /* Known values (PyTorch's example layout): NCHW and channels last. */
+    {
+        const float x[4] = {-1.0f, 2.0f, -1.0f, 2.0f}, w[2] = {0.25f, 0.5f}, dy[4] = {1.0f, 1.0f, 1.0f, 1.0f};
+        const float x_nhwc[4] = {-1.0f, -1.0f, 2.0f, 2.0f};
+        float y[4], dx[4], dw[2];
+        CHECK_STATUS(actkern_prelu(x, w, y, 1, 2, 2), ACTKERN_OK);
+        CHECK(y[0] == -0.25f && y[1] == 2.0f && y[2] == -0.5f && y[3] == 2.0f);
+        CHECK_STATUS(actkern_prelu(x_nhwc, w, y, 2, 2, 1), ACTKERN_OK);
+        CHECK(y[0] == -0.25f && y[1] == -0.5f && y[2] == 2.0f && y[3] == 2.0f);
+        CHECK_STATUS(actkern_prelu_backward(x, w, dy, dx, dw, 1, 2, 2), ACTKERN_OK);
+        CHECK(dx[0] == 0.25f && dx[1] == 1.0f && dx[2] == 0.5f && dx[3] == 1.0f);
+        CHECK(dw[0] == -1.0f && dw[1] == -1.0f);
+        /* No elements: dweight is written 0, whatever inner; no channels: a no-op. */
+        dw[0] = dw[1] = 42.0f;
+        CHECK_STATUS(actkern_prelu_backward(NULL, w, NULL, NULL, dw, 3, 2, 0), ACTKERN_OK);
+        CHECK(dw[0] == 0.0f && dw[1] == 0.0f);
+        dw[0] = dw[1] = 42.0f;
+        CHECK_STATUS(actkern_prelu_backward(NULL, w, NULL, NULL, dw, 0, 2, 5), ACTKERN_OK);
+        CHECK(dw[0] == 0.0f && dw[1] == 0.0f);
+        CHECK_STATUS(actkern_prelu(NULL, NULL, NULL, 4, 0, 4), ACTKERN_OK);
+        CHECK_STATUS(actkern_prelu_backward(NULL, NULL, NULL, NULL, NULL, 4, 0, 4), ACTKERN_OK);
+    }
+}
+
+static void test_prelu_status_codes(void) {
+    float buf[32], out[32], sentinel[32];
+    float *misaligned = (float *)(uintptr_t)((uintptr_t)buf + 1);
+    fill_inputs(buf, 32, 6);
+    fill(sentinel, 32, 42.0f);
+    memcpy(out, sentinel, sizeof out);
+    CHECK_STATUS(actkern_prelu(NULL, buf, out, 1, 2, 2), ACTKERN_ERR_NULL_POINTER);
+    CHECK_STATUS(actkern_prelu(buf, NULL, out, 1, 2, 2), ACTKERN_ERR_NULL_POINTER);
+    CHECK_STATUS(actkern_prelu(buf, buf, NULL, 1, 2, 2), ACTKERN_ERR_NULL_POINTER);
+    CHECK_STATUS(actkern_prelu(NULL, NULL, NULL, 0, 2, 2), ACTKERN_ERR_NULL_POINTER); /* weight has 2 */
+    CHECK_STATUS(actkern_prelu_backward(buf, buf, buf, out, NULL, 1, 2, 2), ACTKERN_ERR_NULL_POINTER);
+    CHECK_STATUS(actkern_prelu_backward(buf, buf, NULL, out, out + 8, 1, 2, 2), ACTKERN_ERR_NULL_POINTER);
+    CHECK(same_bits(out, sentinel, 32));
+    CHECK_STATUS(actkern_prelu(buf, buf, out, SIZE_MAX / 2, 2, 2), ACTKERN_ERR_BAD_BUFFER);
+    CHECK_STATUS(actkern_prelu(buf, buf, out, 2, SIZE_MAX / 4 + 1, 1), ACTKERN_ERR_BAD_BUFFER);
+    CHECK_STATUS(actkern_prelu(misaligned, buf, out, 1, 2, 2), ACTKERN_ERR_BAD_BUFFER);
+    CHECK_STATUS(actkern_prelu_backward(buf, buf, buf, out, misaligned, 1, 2, 2), ACTKERN_ERR_BAD_BUFFER);
+    CHECK(same_bits(out, sentinel, 32));
+    CHECK_STATUS(actkern_prelu(out + 1, buf, out, 1, 2, 2), ACTKERN_ERR_OVERLAP);
+    CHECK_STATUS(actkern_prelu(buf, out + 3, out, 1, 2, 2), ACTKERN_ERR_OVERLAP);
+    CHECK_STATUS(actkern_prelu_backward(out, buf, buf, out, out + 8, 1, 2, 2), ACTKERN_ERR_OVERLAP); /* dx == x */
+    CHECK_STATUS(actkern_prelu_backward(buf, out + 3, buf, out, out + 8, 1, 2, 2), ACTKERN_ERR_OVERLAP);
+    CHECK_STATUS(actkern_prelu_backward(buf, buf, out + 2, out, out + 8, 1, 2, 2), ACTKERN_ERR_OVERLAP);
+    CHECK_STATUS(actkern_prelu_backward(buf, buf, buf, out, out + 3, 1, 2, 2), ACTKERN_ERR_OVERLAP);
+    CHECK_STATUS(actkern_prelu_backward(buf, out + 8, buf, out, out + 8, 1, 2, 2), ACTKERN_ERR_OVERLAP);
+    CHECK_STATUS(actkern_prelu_backward(buf, buf, out + 8, out, out + 9, 1, 2, 2), ACTKERN_ERR_OVERLAP);
+    CHECK(same_bits(out, sentinel, 32));
+    CHECK_STATUS(actkern_prelu_backward(buf, buf, out, out, out + 4, 1, 2, 2), ACTKERN_OK); /* dx == dy */
+    CHECK_STATUS(actkern_prelu(out, buf, out, 1, 2, 2), ACTKERN_OK);                        /* y == x */
+}
+
+/* Past the threading threshold: serial and threaded calls give the same bits, and each backend
+ * the composition's bits (checked again on every backend this CPU has). */
+static void test_shaped_threads_and_backends(void) {
+    static const char *backends[] = {"scalar", "portable", "avx2", "avx512"};
+    const size_t rows = 300, cols = 700; /* rows * 2 * cols and rows * cols above the threshold */
+    const size_t nx = rows * 2 * cols, n = rows * cols;
+    float *x = alloc_floats(nx), *dout = alloc_floats(n), *w = alloc_floats(7);
+    float *o1 = alloc_floats(nx), *o2 = alloc_floats(nx), *d1 = alloc_floats(nx), *d2 = alloc_floats(nx);
+    float *db1 = alloc_floats(cols), *db2 = alloc_floats(cols);
+    actkern_gated *g = parse_gated("geglu");
+    actkern_activation *gelu = parse("gelu");
+    char before[16];
+    size_t b, k;
+    CHECK(n >= ACTKERN_PARALLEL_THRESHOLD);
+    fill_inputs(x, nx, 31);
+    fill_inputs(dout, n, 32);
+    fill_finite(w, 7, 33);
+
+    CHECK(actkern_set_serial(1) == 0);
+    CHECK_STATUS(actkern_gated_forward_halves(g, x, o1, rows, cols), ACTKERN_OK);
+    CHECK_STATUS(actkern_gated_backward_halves(g, x, dout, d1, rows, cols), ACTKERN_OK);
+    CHECK(actkern_set_serial(0) == 1);
+    CHECK_STATUS(actkern_gated_forward_halves(g, x, o2, rows, cols), ACTKERN_OK);
+    CHECK_STATUS(actkern_gated_backward_halves(g, x, dout, d2, rows, cols), ACTKERN_OK);
+    CHECK(same_bits(o1, o2, n) && same_bits(d1, d2, nx));
+
+    CHECK(actkern_set_serial(1) == 0);
+    CHECK_STATUS(actkern_gated_forward(g, x, x + n, o1, n), ACTKERN_OK);
+    CHECK_STATUS(actkern_gated_backward(g, x, x + n, dout, d1, d1 + n, n), ACTKERN_OK);
+    CHECK(actkern_set_serial(0) == 1);
+    CHECK_STATUS(actkern_gated_forward(g, x, x + n, o2, n), ACTKERN_OK);
+    CHECK_STATUS(actkern_gated_backward(g, x, x + n, dout, d2, d2 + n, n), ACTKERN_OK);
+    CHECK(same_bits(o1, o2, n) && same_bits(d1, d2, nx));
+
+    CHECK(actkern_set_serial(1) == 0);
+    CHECK_STATUS(actkern_forward_bias(gelu, x, x + n, o1, rows, cols), ACTKERN_OK);
+    CHECK_STATUS(actkern_backward_bias(gelu, x, x + n, dout, d1, db1, rows, cols), ACTKERN_OK);
+    CHECK(actkern_set_serial(0) == 1);
+    CHECK_STATUS(actkern_forward_bias(gelu, x, x + n, o2, rows, cols), ACTKERN_OK);
+    CHECK_STATUS(actkern_backward_bias(gelu, x, x + n, dout, d2, db2, rows, cols), ACTKERN_OK);
+    CHECK(same_bits(o1, o2, n) && same_bits(d1, d2, n) && same_bits(db1, db2, cols));
+
+    /* prelu runs threaded either way (the library has no serial prelu): this checks that two
+     * threaded runs agree, dweight's sums included. */
+    CHECK(actkern_set_serial(1) == 0);
+    CHECK_STATUS(actkern_prelu_backward(x, w, dout, d1, db1, rows, 7, cols / 7), ACTKERN_OK);
+    CHECK(actkern_set_serial(0) == 1);
+    CHECK_STATUS(actkern_prelu_backward(x, w, dout, d2, db2, rows, 7, cols / 7), ACTKERN_OK);
+    CHECK(same_bits(d1, d2, n) && same_bits(db1, db2, 7));
+
+    /* Every backend: the value checks again, short and past the threshold. */
+    strncpy(before, actkern_backend(), sizeof before - 1);
+    before[sizeof before - 1] = '\0';
+    for (b = 0; b < sizeof backends / sizeof backends[0]; b++) {
+        int failures_before = failures;
+        if (actkern_set_backend(backends[b]) != ACTKERN_OK) continue;
+        for (k = 0; k < GATED_KINDS; k++) {
+            check_gated(k, 1001, (uint32_t)(b * 5 + k), 1);
+            check_gated(k, 1001, (uint32_t)(b * 5 + k), 0);
+            check_gated_halves(k, 4, 33, (uint32_t)k);
+        }
+        check_gated(1, 200003, 9, 1);
+        check_gated_halves(1, 2, 70001, 9); /* one row longer than the threshold */
+        check_bias(gelu, "gelu", 400, 333, 7);
+        check_prelu(3, 5, 9000, 8);
+        check_prelu(9000, 5, 1, 8);
+        if (failures != failures_before) fprintf(stderr, "  (on backend %s)\n", backends[b]);
+    }
+    CHECK_STATUS(actkern_set_backend(before), ACTKERN_OK);
+    free(x); free(dout); free(w); free(o1); free(o2); free(d1); free(d2); free(db1); free(db2);
+    actkern_gated_free(g);
+    actkern_free(gelu);
+}
+
 int main(int argc, char **argv) {
     if (argc > 1 && strcmp(argv[1], "--bad-backend-env") == 0) {
         test_bad_backend_env();
@@ -1100,6 +1732,14 @@ int main(int argc, char **argv) {
         test_half_known_values();
         test_half_status_codes();
         test_half();
+        test_gated_parse();
+        test_gated_values();
+        test_gated_status_codes();
+        test_bias();
+        test_bias_status_codes();
+        test_prelu();
+        test_prelu_status_codes();
+        test_shaped_threads_and_backends();
     }
     printf("test_actkern.c: %d checks, %d failed\n", checks, failures);
     return failures == 0 ? 0 : 1;
