@@ -694,3 +694,57 @@ fn rrelu_train_draws_slopes_of_seed_and_index_alone() {
             .all(|((d, g), r)| d.to_bits() == (g * r).to_bits())
     );
 }
+
+/// prelu, its backward and rrelu_train on 16-bit buffers: the `f32` results on the widened
+/// inputs, each output rounded once (dweight: the `f64` sum of the widened products, rounded once).
+fn check_prelu_rrelu_16<E: Element>() {
+    let (outer, weight, inner) = (5, [0.25f32, -0.5, 0.0], 9);
+    let n = outer * weight.len() * inner;
+    let to_e = |v: &[f32]| v.iter().map(|&v| E::from_f32(v)).collect::<Vec<E>>();
+    let widen = |v: &[E]| v.iter().map(|e| e.to_f32()).collect::<Vec<f32>>();
+    let round = |v: &[f32]| v.iter().map(|&v| E::from_f32(v).to_f32()).collect::<Vec<f32>>();
+    let (x, dy, w) = (to_e(&random_values(n, 70)), to_e(&random_values(n, 71)), to_e(&weight));
+    for backend in backends() {
+        on(backend, || {
+            let (mut y, mut y32) = (vec![E::default(); n], vec![0.0f32; n]);
+            actkern::prelu(&x, &w, inner, &mut y);
+            actkern::prelu(&widen(&x), &widen(&w), inner, &mut y32);
+            assert!(same_bits(&widen(&y), &round(&y32)), "{backend} {:?} prelu", E::DTYPE);
+            let (mut dx, mut dw) = (vec![E::default(); n], vec![E::default(); 3]);
+            let (mut dx32, mut dw32) = (vec![0.0f32; n], vec![0.0f32; 3]);
+            actkern::prelu_backward(&x, &w, &dy, inner, &mut dx, &mut dw);
+            actkern::prelu_backward(&widen(&x), &widen(&w), &widen(&dy), inner, &mut dx32, &mut dw32);
+            assert!(
+                same_bits(&widen(&dx), &round(&dx32)),
+                "{backend} {:?} prelu dx",
+                E::DTYPE
+            );
+            assert!(
+                same_bits(&widen(&dw), &round(&dw32)),
+                "{backend} {:?} prelu dweight",
+                E::DTYPE
+            );
+
+            let (mut y, mut noise) = (vec![E::default(); n], vec![E::default(); n]);
+            actkern::rrelu_train(&x, 0.125, 1.0 / 3.0, 5, &mut y, &mut noise);
+            let (mut y32, mut noise32) = (vec![0.0f32; n], vec![0.0f32; n]);
+            actkern::rrelu_train(&widen(&x), 0.125, 1.0 / 3.0, 5, &mut y32, &mut noise32);
+            assert!(
+                same_bits(&widen(&y), &round(&y32)),
+                "{backend} {:?} rrelu_train y",
+                E::DTYPE
+            );
+            assert!(
+                same_bits(&widen(&noise), &round(&noise32)),
+                "{backend} {:?} rrelu_train noise",
+                E::DTYPE
+            );
+        })
+    }
+}
+
+#[test]
+fn prelu_and_rrelu_train_on_bf16_and_f16_round_the_f32_result_once() {
+    check_prelu_rrelu_16::<bf16>();
+    check_prelu_rrelu_16::<f16>();
+}
