@@ -36,135 +36,95 @@ fn in_parallel(parallel: bool, len: usize) -> bool {
     parallel && len >= PARALLEL_THRESHOLD && rayon::current_num_threads() > 1
 }
 
-/// Runs `task` on every group of `task_len` elements of `bufs` (the last may be shorter), on
-/// rayon when `parallel`.
-fn for_tasks<B: Split>(bufs: B, task_len: usize, parallel: bool, task: &(impl Fn(B) + Sync)) {
-    let tasks = bufs.len().div_ceil(task_len.max(1));
-    fn go<B: Split>(bufs: B, tasks: usize, task_len: usize, parallel: bool, task: &(impl Fn(B) + Sync)) {
-        if tasks <= 1 {
-            task(bufs)
-        } else {
-            let mid = tasks / 2;
-            let (l, r) = bufs.split_at(mid * task_len);
-            if parallel {
-                rayon::join(
-                    || go(l, mid, task_len, parallel, task),
-                    || go(r, tasks - mid, task_len, parallel, task),
-                );
-            } else {
-                go(l, mid, task_len, parallel, task);
-                go(r, tasks - mid, task_len, parallel, task);
-            }
+/// The buffers of a row-shaped call, cut into tasks by rows: up to two inputs and two outputs,
+/// each with its own elements per row (an empty one is absent: unused, or the output's own
+/// buffer in place), and the index of the first row, for tasks that need their position.
+struct Parts<'a, E> {
+    ins: [&'a [E]; 2],
+    outs: [&'a mut [E]; 2],
+    rows: usize,
+    first_row: usize,
+}
+
+impl<'a, E: Element> Parts<'a, E> {
+    fn new(ins: [&'a [E]; 2], outs: [&'a mut [E]; 2], rows: usize) -> Self {
+        Parts {
+            ins,
+            outs,
+            rows,
+            first_row: 0,
         }
     }
-    go(bufs, tasks, task_len, parallel, task)
-}
 
-/// As [`for_tasks`], returning the elementwise sum of every task's `f64` vector, added in a
-/// tree fixed by the task count (so the same bits on any number of threads).
-fn sum_tasks<B: Split>(bufs: B, task_len: usize, parallel: bool, task: &(impl Fn(B) -> Vec<f64> + Sync)) -> Vec<f64> {
-    let tasks = bufs.len().div_ceil(task_len.max(1));
-    fn go<B: Split>(
-        bufs: B,
-        tasks: usize,
-        task_len: usize,
-        parallel: bool,
-        task: &(impl Fn(B) -> Vec<f64> + Sync),
-    ) -> Vec<f64> {
-        if tasks <= 1 {
-            return task(bufs);
-        }
-        let mid = tasks / 2;
-        let (l, r) = bufs.split_at(mid * task_len);
-        let (mut a, b) = if parallel {
-            rayon::join(
-                || go(l, mid, task_len, parallel, task),
-                || go(r, tasks - mid, task_len, parallel, task),
-            )
-        } else {
-            (
-                go(l, mid, task_len, parallel, task),
-                go(r, tasks - mid, task_len, parallel, task),
-            )
-        };
-        for (a, b) in a.iter_mut().zip(b) {
-            *a += b;
-        }
-        a
-    }
-    go(bufs, tasks, task_len, parallel, task)
-}
-
-/// Buffers of one call that split at an element index (of the first buffer; the others split
-/// in proportion), so that tasks get disjoint parts.
-trait Split: Send + Sized {
-    fn len(&self) -> usize;
-    fn split_at(self, mid: usize) -> (Self, Self);
-}
-
-/// An input, an optional second input (absent: it is the output's buffer, in place) and an
-/// output, of lengths `ratio_in · n`, `n`, `n` for a split at `ratio_in · mid`; plus the index
-/// of the first element, for tasks that need their position (prelu's channels).
-struct Bufs<'a, A, B, Y> {
-    a: &'a [A],
-    b: Option<&'a [B]>,
-    y: &'a mut [Y],
-    /// Elements of `a` per element of `b` and `y` (2 for the halves layout, else 1).
-    ratio: usize,
-    start: usize,
-}
-
-impl<A: Sync, B: Sync, Y: Send> Split for Bufs<'_, A, B, Y> {
-    fn len(&self) -> usize {
-        self.a.len()
-    }
-    fn split_at(self, mid: usize) -> (Self, Self) {
-        let out_mid = mid / self.ratio;
-        let (a0, a1) = self.a.split_at(mid);
-        let (b0, b1) = match self.b {
-            Some(b) => {
-                let (b0, b1) = b.split_at(out_mid);
-                (Some(b0), Some(b1))
-            }
-            None => (None, None),
-        };
-        let (y0, y1) = self.y.split_at_mut(out_mid);
-        let ratio = self.ratio;
+    /// The first `rows` rows of every buffer, and the rest.
+    fn split_at(self, rows: usize) -> (Self, Self) {
+        let Parts {
+            ins: [a, b],
+            outs: [y, z],
+            rows: all,
+            first_row,
+        } = self;
+        let at = |len: usize| len / all * rows;
+        let (a0, a1) = a.split_at(at(a.len()));
+        let (b0, b1) = b.split_at(at(b.len()));
+        let y_at = at(y.len());
+        let (y0, y1) = y.split_at_mut(y_at);
+        let z_at = at(z.len());
+        let (z0, z1) = z.split_at_mut(z_at);
         (
-            Bufs {
-                a: a0,
-                b: b0,
-                y: y0,
-                ratio,
-                start: self.start,
+            Parts {
+                ins: [a0, b0],
+                outs: [y0, z0],
+                rows,
+                first_row,
             },
-            Bufs {
-                a: a1,
-                b: b1,
-                y: y1,
-                ratio,
-                start: self.start + mid,
+            Parts {
+                ins: [a1, b1],
+                outs: [y1, z1],
+                rows: all - rows,
+                first_row: first_row + rows,
             },
         )
     }
 }
 
-/// Two mutable buffers of equal length split alike (the in-place halves backward, whose
-/// gradient has x's shape, with dout at half its length).
-struct InPlacePair<'a, E> {
-    xy: &'a mut [E],
-    dout: &'a [E],
+/// Runs `task` on every group of `task_rows` rows of `parts` (the last may be shorter), on
+/// rayon when `parallel`, returning the elementwise sum of the tasks' `f64` vectors, added in a
+/// binary tree fixed by the task count, so the same bits on any number of threads.
+fn sum_tasks<E: Element>(
+    parts: Parts<'_, E>,
+    task_rows: usize,
+    parallel: bool,
+    task: &(impl Fn(Parts<'_, E>) -> Vec<f64> + Sync),
+) -> Vec<f64> {
+    let tasks = parts.rows.div_ceil(task_rows);
+    if tasks <= 1 {
+        return task(parts);
+    }
+    let (l, r) = parts.split_at(tasks / 2 * task_rows);
+    let (mut a, b) = if parallel {
+        rayon::join(
+            || sum_tasks(l, task_rows, parallel, task),
+            || sum_tasks(r, task_rows, parallel, task),
+        )
+    } else {
+        (
+            sum_tasks(l, task_rows, parallel, task),
+            sum_tasks(r, task_rows, parallel, task),
+        )
+    };
+    for (a, b) in a.iter_mut().zip(b) {
+        *a += b;
+    }
+    a
 }
 
-impl<E: Element> Split for InPlacePair<'_, E> {
-    fn len(&self) -> usize {
-        self.xy.len()
-    }
-    fn split_at(self, mid: usize) -> (Self, Self) {
-        let (x0, x1) = self.xy.split_at_mut(mid);
-        let (d0, d1) = self.dout.split_at(mid / 2);
-        (InPlacePair { xy: x0, dout: d0 }, InPlacePair { xy: x1, dout: d1 })
-    }
+/// As [`sum_tasks`], for tasks that sum nothing.
+fn for_tasks<E: Element>(parts: Parts<'_, E>, task_rows: usize, parallel: bool, task: &(impl Fn(Parts<'_, E>) + Sync)) {
+    sum_tasks(parts, task_rows, parallel, &|t| {
+        task(t);
+        Vec::new()
+    });
 }
 
 /// A forward of the halves layout: `f(a, b)` per row, `a` and `b` the two halves of a row of
@@ -178,16 +138,11 @@ where
         return;
     }
     let backend = backend::backend();
-    let bufs = Bufs::<E, E, E> {
-        a: x,
-        b: None,
-        y: out,
-        ratio: 2,
-        start: 0,
-    };
-    let task_len = rows_per_task(2 * cols) * 2 * cols;
-    for_tasks(bufs, task_len, in_parallel(parallel, x.len()), &|t| {
-        for (row, out) in t.a.chunks_exact(2 * cols).zip(t.y.chunks_exact_mut(cols)) {
+    let rows = out.len() / cols;
+    let parts = Parts::new([x, &[]], [out, &mut []], rows);
+    for_tasks(parts, rows_per_task(2 * cols), in_parallel(parallel, x.len()), &|t| {
+        let [out, _] = t.outs;
+        for (row, out) in t.ins[0].chunks_exact(2 * cols).zip(out.chunks_exact_mut(cols)) {
             let (a, b) = row.split_at(cols);
             map_fn(backend, Io::binary(a, b, out), f);
         }
@@ -195,7 +150,7 @@ where
 }
 
 /// A backward of the halves layout: `(da, db) = f(a, b, dout)` per row into the halves of
-/// `dx`'s row, or, with `dx` absent, into `x` itself.
+/// `dx`'s row, or, with `dx` absent, into `x` itself (`x_dx`).
 pub(crate) fn halves_backward<E, F>(x: &[E], dout: &[E], cols: usize, dx: &mut [E], f: &F, parallel: bool)
 where
     E: Element,
@@ -205,54 +160,21 @@ where
         return;
     }
     let backend = backend::backend();
-    let bufs = Bufs::<E, E, E> {
-        a: x,
-        b: Some(dout),
-        y: dx,
-        ratio: 2,
-        start: 0,
-    };
-    // `y` (dx) has x's length here, so it splits at `mid`, not `mid / 2`: split it by hand.
-    let task_len = rows_per_task(2 * cols) * 2 * cols;
-    let tasks = HalvesGrad(bufs);
-    for_tasks(tasks, task_len, in_parallel(parallel, x.len()), &|t| {
-        let HalvesGrad(t) = t;
-        let dout = t.b.unwrap_or(&[]);
-        for ((row, dout), dx) in
-            t.a.chunks_exact(2 * cols)
-                .zip(dout.chunks_exact(cols))
-                .zip(t.y.chunks_exact_mut(2 * cols))
+    let rows = dout.len() / cols;
+    let parts = Parts::new([x, dout], [dx, &mut []], rows);
+    for_tasks(parts, rows_per_task(2 * cols), in_parallel(parallel, x.len()), &|t| {
+        let [dx, _] = t.outs;
+        let [x, dout] = t.ins;
+        for ((row, dout), dx) in x
+            .chunks_exact(2 * cols)
+            .zip(dout.chunks_exact(cols))
+            .zip(dx.chunks_exact_mut(2 * cols))
         {
             let (a, b) = row.split_at(cols);
             let (da, db) = dx.split_at_mut(cols);
             map_fn(backend, Io::ternary_pair(a, b, dout, da, db), f);
         }
     })
-}
-
-/// [`Bufs`] of the halves backward: `a` (x) and `y` (dx) have one length, `b` (dout) half.
-struct HalvesGrad<'a, E>(Bufs<'a, E, E, E>);
-
-impl<E: Element> Split for HalvesGrad<'_, E> {
-    fn len(&self) -> usize {
-        self.0.a.len()
-    }
-    fn split_at(self, mid: usize) -> (Self, Self) {
-        let Bufs { a, b, y, .. } = self.0;
-        let (a0, a1) = a.split_at(mid);
-        let (b0, b1) = b.unwrap_or(&[]).split_at(mid / 2);
-        let (y0, y1) = y.split_at_mut(mid);
-        let part = |a, b, y| {
-            HalvesGrad(Bufs {
-                a,
-                b: Some(b),
-                y,
-                ratio: 2,
-                start: 0,
-            })
-        };
-        (part(a0, b0, y0), part(a1, b1, y1))
-    }
 }
 
 /// [`halves_backward`] with the gradient written over `x` (`x_dx`).
@@ -265,19 +187,15 @@ where
         return;
     }
     let backend = backend::backend();
-    let len = x_dx.len();
-    let task_len = rows_per_task(2 * cols) * 2 * cols;
-    for_tasks(
-        InPlacePair { xy: x_dx, dout },
-        task_len,
-        in_parallel(parallel, len),
-        &|t| {
-            for (row, dout) in t.xy.chunks_exact_mut(2 * cols).zip(t.dout.chunks_exact(cols)) {
-                let (a_da, b_db) = row.split_at_mut(cols);
-                map_fn(backend, Io::ternary_pair_in_place(a_da, b_db, dout), f);
-            }
-        },
-    )
+    let (len, rows) = (x_dx.len(), dout.len() / cols);
+    let parts = Parts::new([dout, &[]], [x_dx, &mut []], rows);
+    for_tasks(parts, rows_per_task(2 * cols), in_parallel(parallel, len), &|t| {
+        let [x_dx, _] = t.outs;
+        for (row, dout) in x_dx.chunks_exact_mut(2 * cols).zip(t.ins[0].chunks_exact(cols)) {
+            let (a_da, b_db) = row.split_at_mut(cols);
+            map_fn(backend, Io::ternary_pair_in_place(a_da, b_db, dout), f);
+        }
+    })
 }
 
 /// `a + b`, rounded once: the sum x + bias.
@@ -337,26 +255,14 @@ pub(crate) fn forward_bias<A: Apply + Sync + ?Sized, E: Element>(
         return;
     }
     let backend = backend::backend();
-    let len = y.len();
-    let bufs = Bufs::<E, E, E> {
-        a: x.unwrap_or(&[]),
-        b: None,
-        y,
-        ratio: 1,
-        start: 0,
-    };
-    let bufs = ByOutput(bufs);
-    let task_len = rows_per_task(cols) * cols;
-    for_tasks(
-        bufs,
-        task_len,
-        in_parallel(parallel && act.allows_threads(), len),
-        &|t| {
-            let ByOutput(t) = t;
-            let x = (!t.a.is_empty()).then_some(t.a);
-            forward_bias_task(act, backend, x, bias, t.y)
-        },
-    )
+    let (len, rows) = (y.len(), y.len() / cols);
+    let parts = Parts::new([x.unwrap_or(&[]), &[]], [y, &mut []], rows);
+    let parallel = in_parallel(parallel && act.allows_threads(), len);
+    for_tasks(parts, rows_per_task(cols), parallel, &|t| {
+        let [x, _] = t.ins;
+        let [y, _] = t.outs;
+        forward_bias_task(act, backend, (!x.is_empty()).then_some(x), bias, y)
+    })
 }
 
 fn forward_bias_task<A: Apply + ?Sized, E: Element>(
@@ -408,37 +314,6 @@ fn forward_bias_task<A: Apply + ?Sized, E: Element>(
     });
 }
 
-/// [`Bufs`] split by the output's length (`a` may be empty: in place).
-struct ByOutput<'a, E>(Bufs<'a, E, E, E>);
-
-impl<E: Element> Split for ByOutput<'_, E> {
-    fn len(&self) -> usize {
-        self.0.y.len()
-    }
-    fn split_at(self, mid: usize) -> (Self, Self) {
-        let Bufs { a, b, y, start, .. } = self.0;
-        let (a0, a1) = if a.is_empty() { (a, a) } else { a.split_at(mid) };
-        let (b0, b1) = match b {
-            Some(b) => {
-                let (b0, b1) = b.split_at(mid);
-                (Some(b0), Some(b1))
-            }
-            None => (None, None),
-        };
-        let (y0, y1) = y.split_at_mut(mid);
-        let part = |a, b, y, start| {
-            ByOutput(Bufs {
-                a,
-                b,
-                y,
-                ratio: 1,
-                start,
-            })
-        };
-        (part(a0, b0, y0, start), part(a1, b1, y1, start + mid))
-    }
-}
-
 /// `dx = dy · act'(x + bias[j])` over [rows, cols] (`dy` absent: in place over `dx`), and
 /// `dbias[j] = Σ_rows dx[·, j]`, taken in `f64` from the `dx` written and rounded once.
 pub(crate) fn backward_bias<A: Apply + Sync + ?Sized, E: Element>(
@@ -455,24 +330,14 @@ pub(crate) fn backward_bias<A: Apply + Sync + ?Sized, E: Element>(
         return;
     }
     let backend = backend::backend();
-    let len = dx.len();
-    let bufs = ByOutput(Bufs::<E, E, E> {
-        a: x,
-        b: dy,
-        y: dx,
-        ratio: 1,
-        start: 0,
+    let (len, rows) = (dx.len(), dx.len() / cols);
+    let parts = Parts::new([x, dy.unwrap_or(&[])], [dx, &mut []], rows);
+    let parallel = in_parallel(parallel && act.allows_threads(), len);
+    let sums = sum_tasks(parts, rows_per_task(cols), parallel, &|t| {
+        let [x, dy] = t.ins;
+        let [dx, _] = t.outs;
+        backward_bias_task(act, backend, x, bias, (!dy.is_empty()).then_some(dy), dx)
     });
-    let task_len = rows_per_task(cols) * cols;
-    let sums = sum_tasks(
-        bufs,
-        task_len,
-        in_parallel(parallel && act.allows_threads(), len),
-        &|t| {
-            let ByOutput(t) = t;
-            backward_bias_task(act, backend, t.a, bias, t.b, t.y)
-        },
-    );
     for (d, s) in dbias.iter_mut().zip(sums) {
         *d = E::from_f32(s as f32);
     }
@@ -526,21 +391,27 @@ pub(crate) struct Channels<'w, E> {
 }
 
 impl<E: Element> Channels<'_, E> {
-    /// Elements per row, and whether a row has one weight (`true`) or one per element.
-    fn row(&self, len: usize) -> (usize, bool) {
-        if self.weight.len() == 1 {
-            // One weight for everything: rows of any length will do.
-            (len.clamp(1, BLOCK), true)
-        } else if self.inner == 1 {
-            (self.weight.len(), false)
-        } else {
-            (self.inner, true)
+    /// Elements per row, for rows that never straddle two weights' elements: one element when
+    /// there is one weight (any cut will do), C when `inner` is 1, else `inner`.
+    fn row_len(&self) -> usize {
+        match (self.weight.len(), self.inner) {
+            (1, _) => 1,
+            (c, 1) => c,
+            (_, inner) => inner,
         }
     }
 
-    /// The weight of row `r` (one-weight rows).
-    fn weight_of(&self, r: usize) -> f32 {
-        self.weight[r % self.weight.len()].to_f32()
+    /// The pieces of a task's rows `first_row..` over `len` elements that have one weight each:
+    /// `(start, end, Some(w))`; or, when `inner` is 1 and there are several weights, each row
+    /// with a weight per element: `(start, end, None)`.
+    fn pieces(&self, first_row: usize, len: usize) -> impl Iterator<Item = (usize, usize, Option<f32>)> + '_ {
+        let row_len = if self.weight.len() == 1 { len.max(1) } else { self.row_len() };
+        let per_element = self.weight.len() > 1 && self.inner == 1;
+        (0..len.div_ceil(row_len)).map(move |r| {
+            let (start, end) = (r * row_len, ((r + 1) * row_len).min(len));
+            let weight = (!per_element).then(|| self.weight[(first_row + r) % self.weight.len()].to_f32());
+            (start, end, weight)
+        })
     }
 }
 
@@ -580,34 +451,20 @@ impl<'a, E: Element> VectorFn<(In<'a, E>, In<'a, E>, In<'a, E>), (Out<'a, E>,)> 
 
 /// prelu's forward (`x` absent: in place over `y`).
 pub(crate) fn prelu<E: Element>(x: Option<&[E]>, channels: Channels<'_, E>, y: &mut [E]) {
-    if y.is_empty() {
-        return;
-    }
     let backend = backend::backend();
-    let len = y.len();
-    let (row_len, one_weight) = channels.row(len);
-    let task_len = rows_per_task(row_len) * row_len;
-    let bufs = ByOutput(Bufs::<E, E, E> {
-        a: x.unwrap_or(&[]),
-        b: None,
-        y,
-        ratio: 1,
-        start: 0,
-    });
-    for_tasks(bufs, task_len, in_parallel(true, len), &|t| {
-        let ByOutput(t) = t;
-        let first_row = t.start / row_len;
-        for (r, y) in t.y.chunks_mut(row_len).enumerate() {
-            let x = (!t.a.is_empty()).then(|| &t.a[r * row_len..][..y.len()]);
-            match (one_weight, x) {
-                (true, Some(x)) => map_fn(backend, Io::unary(x, y), &Slope(channels.weight_of(first_row + r))),
-                (true, None) => map_fn(
-                    backend,
-                    Io::unary_in_place(y),
-                    &Slope(channels.weight_of(first_row + r)),
-                ),
-                (false, Some(x)) => map_fn(backend, Io::binary(x, channels.weight, y), &Slopes),
-                (false, None) => map_fn(backend, Io::binary_in_place_first(y, channels.weight), &Slopes),
+    let (len, row_len) = (y.len(), channels.row_len());
+    let parts = Parts::new([x.unwrap_or(&[]), &[]], [y, &mut []], len / row_len);
+    for_tasks(parts, rows_per_task(row_len), in_parallel(true, len), &|t| {
+        let [x, _] = t.ins;
+        let [y, _] = t.outs;
+        let len = y.len();
+        for (start, end, weight) in channels.pieces(t.first_row, len) {
+            let y = &mut y[start..end];
+            match (weight, x.is_empty()) {
+                (Some(w), false) => map_fn(backend, Io::unary(&x[start..end], y), &Slope(w)),
+                (Some(w), true) => map_fn(backend, Io::unary_in_place(y), &Slope(w)),
+                (None, false) => map_fn(backend, Io::binary(&x[start..end], channels.weight, y), &Slopes),
+                (None, true) => map_fn(backend, Io::binary_in_place_first(y, channels.weight), &Slopes),
             }
         }
     })
@@ -623,61 +480,40 @@ pub(crate) fn prelu_backward<E: Element>(
     dx: &mut [E],
     dweight: &mut [E],
 ) {
-    let channel_count = channels.weight.len();
-    if dx.is_empty() {
-        dweight.fill(E::from_f32(0.0));
-        return;
-    }
     let backend = backend::backend();
-    let len = dx.len();
-    let (row_len, one_weight) = channels.row(len);
-    let task_len = rows_per_task(row_len) * row_len;
-    let bufs = ByOutput(Bufs::<E, E, E> {
-        a: x,
-        b: dy,
-        y: dx,
-        ratio: 1,
-        start: 0,
-    });
-    let sums = sum_tasks(bufs, task_len, in_parallel(true, len), &|t| {
-        let ByOutput(t) = t;
-        let mut sums = vec![0.0f64; channel_count];
-        let first_row = t.start / row_len;
-        for (r, dx) in t.y.chunks_mut(row_len).enumerate() {
-            let at = r * row_len;
-            let x = &t.a[at..at + dx.len()];
-            // The weight sums take dy before it is overwritten (in place), so they come first.
+    let (len, row_len, weights) = (dx.len(), channels.row_len(), channels.weight.len());
+    let parts = Parts::new([x, dy.unwrap_or(&[])], [dx, &mut []], len / row_len);
+    let sums = sum_tasks(parts, rows_per_task(row_len), in_parallel(true, len), &|t| {
+        let [x, dy] = t.ins;
+        let [dx, _] = t.outs;
+        let mut sums = vec![0.0f64; weights];
+        let len = dx.len();
+        for (piece, (start, end, weight)) in channels.pieces(t.first_row, len).enumerate() {
+            let (x, dx) = (&x[start..end], &mut dx[start..end]);
+            // The weight sums read dy before it is overwritten (in place), so they come first.
             {
-                let dy: &[E] = match t.b {
-                    Some(dy) => &dy[at..at + dx.len()],
-                    None => dx,
-                };
-                let c = (first_row + r) % channel_count;
+                let dy: &[E] = if dy.is_empty() { dx } else { &dy[start..end] };
                 for (j, (x, dy)) in x.iter().zip(dy).enumerate() {
                     let (x, dy) = (f64::from(x.to_f32()), f64::from(dy.to_f32()));
                     // Not `x <= 0`: a NaN x adds NaN, as x·dy does in PyTorch.
                     if x.partial_cmp(&0.0) != Some(core::cmp::Ordering::Greater) {
-                        let c = if one_weight { c } else { j };
+                        let c = match weight {
+                            Some(_) => (t.first_row + piece) % weights,
+                            None => j,
+                        };
                         sums[c] += x * dy;
                     }
                 }
             }
-            match (one_weight, t.b) {
-                (true, Some(dy)) => map_fn(
+            match (weight, dy.is_empty()) {
+                (Some(w), false) => map_fn(backend, Io::binary(x, &dy[start..end], dx), &SlopeBackward(w)),
+                (Some(w), true) => map_fn(backend, Io::binary_in_place(x, dx), &SlopeBackward(w)),
+                (None, false) => map_fn(
                     backend,
-                    Io::binary(x, &dy[at..at + dx.len()], dx),
-                    &SlopeBackward(channels.weight_of(first_row + r)),
+                    Io::ternary(x, channels.weight, &dy[start..end], dx),
+                    &SlopesBackward,
                 ),
-                (true, None) => map_fn(
-                    backend,
-                    Io::binary_in_place(x, dx),
-                    &SlopeBackward(channels.weight_of(first_row + r)),
-                ),
-                (false, Some(dy)) => {
-                    let dy = &dy[at..at + dx.len()];
-                    map_fn(backend, Io::ternary(x, channels.weight, dy, dx), &SlopesBackward)
-                }
-                (false, None) => map_fn(backend, Io::ternary_in_place(x, channels.weight, dx), &SlopesBackward),
+                (None, true) => map_fn(backend, Io::ternary_in_place(x, channels.weight, dx), &SlopesBackward),
             }
         }
         sums
@@ -687,54 +523,17 @@ pub(crate) fn prelu_backward<E: Element>(
     }
 }
 
-/// An input and two outputs of one length, split alike, with the index of the first element.
-struct TwoOutputs<'a, E> {
-    x: &'a [E],
-    y: &'a mut [E],
-    z: &'a mut [E],
-    start: usize,
-}
-
-impl<E: Element> Split for TwoOutputs<'_, E> {
-    fn len(&self) -> usize {
-        self.x.len()
-    }
-    fn split_at(self, mid: usize) -> (Self, Self) {
-        let (x0, x1) = self.x.split_at(mid);
-        let (y0, y1) = self.y.split_at_mut(mid);
-        let (z0, z1) = self.z.split_at_mut(mid);
-        (
-            TwoOutputs {
-                x: x0,
-                y: y0,
-                z: z0,
-                start: self.start,
-            },
-            TwoOutputs {
-                x: x1,
-                y: y1,
-                z: z1,
-                start: self.start + mid,
-            },
-        )
-    }
-}
-
 /// RReLU in training, element by element: the slope of element `i` is a function of `seed` and
 /// `i` alone ([`crate::rrelu_slope`]), so tasks need only their position.
 pub(crate) fn rrelu_train<E: Element>(x: &[E], lower: f32, upper: f32, seed: u64, y: &mut [E], noise: &mut [E]) {
     let len = x.len();
-    let bufs = TwoOutputs {
-        x,
-        y,
-        z: noise,
-        start: 0,
-    };
-    for_tasks(bufs, CHUNK, in_parallel(true, len), &|t| {
-        for (i, ((x, y), noise)) in t.x.iter().zip(t.y.iter_mut()).zip(t.z.iter_mut()).enumerate() {
+    let parts = Parts::new([x, &[]], [y, noise], len);
+    for_tasks(parts, CHUNK, in_parallel(true, len), &|t| {
+        let [y, noise] = t.outs;
+        for (i, ((x, y), noise)) in t.ins[0].iter().zip(y).zip(noise).enumerate() {
             let v = x.to_f32();
             if v <= 0.0 {
-                let r = crate::rrelu_slope(lower, upper, seed, (t.start + i) as u64);
+                let r = crate::rrelu_slope(lower, upper, seed, (t.first_row + i) as u64);
                 *y = E::from_f32(v * r);
                 *noise = E::from_f32(r);
             } else {
