@@ -405,7 +405,11 @@ impl<E: Element> Channels<'_, E> {
     /// `(start, end, Some(w))`; or, when `inner` is 1 and there are several weights, each row
     /// with a weight per element: `(start, end, None)`.
     fn pieces(&self, first_row: usize, len: usize) -> impl Iterator<Item = (usize, usize, Option<f32>)> + '_ {
-        let row_len = if self.weight.len() == 1 { len.max(1) } else { self.row_len() };
+        let row_len = if self.weight.len() == 1 {
+            len.max(1)
+        } else {
+            self.row_len()
+        };
         let per_element = self.weight.len() > 1 && self.inner == 1;
         (0..len.div_ceil(row_len)).map(move |r| {
             let (start, end) = (r * row_len, ((r + 1) * row_len).min(len));
