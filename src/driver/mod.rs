@@ -435,9 +435,11 @@ struct MapFn<'a, 'f, I, O, F> {
 impl<I: Inputs, O: Outputs, F: VectorFn<I, O>> VectorOp for MapFn<'_, '_, I, O, F> {
     const STORES_BF16: bool = O::STORES_BF16;
 
+    /// Four vectors per step: swiglu's fused forward ran 6 % faster in cache than with
+    /// [`MainStep`]'s two (2.25 vs 2.39 µs at 4 Ki, `cargo bench -- gated/swiglu/fused`).
     #[inline(always)]
     fn run<V: Vector>(self) {
-        map::<V, I, O, _, MainStep>(self.io, Lanes(self.f, core::marker::PhantomData));
+        map::<V, I, O, _, Unroll<4>>(self.io, Lanes(self.f, core::marker::PhantomData));
     }
 }
 
