@@ -47,6 +47,7 @@ mod element;
 pub mod kernel;
 pub mod math;
 pub mod reference;
+mod softmax;
 mod spec;
 
 pub use activation::{ACTIVATIONS, Activation, ActivationInfo};
@@ -58,6 +59,10 @@ pub use element::{Dtype, DtypeError, Element};
 /// types, re-exported so that a user's version always matches actkern's.
 pub use half;
 pub use kernel::{FromOutput, FromOutputSupport, Kernel, Param, ParamKind, ParamType, ParamValue, Params, Range};
+pub use softmax::{
+    RowFn, RowFnError, log_softmax, log_softmax_backward, log_softmax_in_place, softmax, softmax_backward,
+    softmax_in_place, softmax_masked_rows_zero, softmin, softmin_backward, softmin_in_place,
+};
 
 /// The typed kernels by name (`actkern::Gelu`, `actkern::Tanh`, ...), documented at the root.
 macro_rules! export_kernels {
