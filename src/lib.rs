@@ -60,7 +60,7 @@ pub use element::{Dtype, DtypeError, Element};
 pub use half;
 pub use kernel::{FromOutput, FromOutputSupport, Kernel, Param, ParamKind, ParamType, ParamValue, Params, Range};
 pub use softmax::{
-    RowFn, RowFnError, log_softmax, log_softmax_backward, log_softmax_in_place, softmax, softmax_backward,
+    RowFn, RowFnError, Rows, log_softmax, log_softmax_backward, log_softmax_in_place, softmax, softmax_backward,
     softmax_in_place, softmax_masked_rows_zero, softmin, softmin_backward, softmin_in_place,
 };
 

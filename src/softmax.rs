@@ -14,7 +14,10 @@
 //! # Accuracy
 //!
 //! - d = x − m is carried as an exact pair (TwoSum): a rounded d costs |d|·2⁻²⁴ relatively in
-//!   eᵈ, 80 ULP at d = −80. eᵈ is [`exp_pair`]'s leading part (within 0.62 ULP).
+//!   eᵈ, 80 ULP at d = −80. eᵈ is the shared [`exp`] of the leading part (within 1.01 ULP),
+//!   times 1 + the low part (one FMA). [`exp_pair`], within 0.62 ULP, made the forward 1.56×
+//!   slower in cache (709 against 1105 Melem/s on AVX-512) for a measured 1.42 ULP instead of
+//!   2.03 (softmax; CONTRACT §8).
 //! - Sums are compensated (TwoSum per lane, errors accumulated apart) in 16 *virtual lanes*,
 //!   element j of a row going to lane j mod 16 whatever the vector width, then added in `f64`
 //!   in lane order. So every backend computes the same sums, bit for bit, and their error does
@@ -31,7 +34,7 @@
 
 use crate::backend::{self, Backend, MAX_LANES, Vector, VectorOp};
 use crate::element::Element;
-use crate::math::{TwoFloat, exp_pair, finite_or_zero};
+use crate::math::{TwoFloat, exp, exp_pair, finite_or_zero};
 use core::fmt;
 use core::str::FromStr;
 use rayon::prelude::*;
@@ -126,16 +129,13 @@ impl RowFn {
     /// allowed only for empty buffers).
     #[track_caller]
     pub fn forward<E: Element>(self, x: &[E], cols: usize, y: &mut [E]) {
-        check_len("x", x.len(), "y", y.len());
-        let rows = check_rows("x", x.len(), cols);
-        execute(self, false, Bufs::Fwd { x, y }, rows, cols);
+        Rows::new(self).forward(x, cols, y)
     }
 
     /// [`forward`](RowFn::forward) with the output in the input's buffer.
     #[track_caller]
     pub fn forward_in_place<E: Element>(self, xy: &mut [E], cols: usize) {
-        let rows = check_rows("xy", xy.len(), cols);
-        execute(self, false, Bufs::FwdInPlace { xy }, rows, cols);
+        Rows::new(self).forward_in_place(xy, cols)
     }
 
     /// [`forward`](RowFn::forward), except that a fully masked row (every element −inf; for
@@ -143,16 +143,13 @@ impl RowFn {
     /// (rten-vecmath's `flush_nans_to_zero`). A row holding a NaN still gives NaN.
     #[track_caller]
     pub fn forward_masked<E: Element>(self, x: &[E], cols: usize, y: &mut [E]) {
-        check_len("x", x.len(), "y", y.len());
-        let rows = check_rows("x", x.len(), cols);
-        execute(self, true, Bufs::Fwd { x, y }, rows, cols);
+        Rows::new(self).masked_rows_zero(true).forward(x, cols, y)
     }
 
     /// [`forward_masked`](RowFn::forward_masked) with the output in the input's buffer.
     #[track_caller]
     pub fn forward_masked_in_place<E: Element>(self, xy: &mut [E], cols: usize) {
-        let rows = check_rows("xy", xy.len(), cols);
-        execute(self, true, Bufs::FwdInPlace { xy }, rows, cols);
+        Rows::new(self).masked_rows_zero(true).forward_in_place(xy, cols)
     }
 
     /// The backward from the output: `dx` from `y = f(x)` and the incoming gradient `dy`, row by
@@ -161,18 +158,92 @@ impl RowFn {
     /// Panics if the three lengths differ, or `cols` does not divide them.
     #[track_caller]
     pub fn backward<E: Element>(self, y: &[E], dy: &[E], cols: usize, dx: &mut [E]) {
-        check_len("y", y.len(), "dy", dy.len());
-        check_len("y", y.len(), "dx", dx.len());
-        let rows = check_rows("y", y.len(), cols);
-        execute(self, false, Bufs::Bwd { y, dy, dx }, rows, cols);
+        Rows::new(self).backward(y, dy, cols, dx)
     }
 
     /// [`backward`](RowFn::backward) with `dx` written over `dy`.
     #[track_caller]
     pub fn backward_in_place<E: Element>(self, y: &[E], dy_dx: &mut [E], cols: usize) {
+        Rows::new(self).backward_in_place(y, dy_dx, cols)
+    }
+}
+
+/// A row function with its options: whether fully masked rows give zeros
+/// ([`RowFn::forward_masked`]) and whether a call may run on rayon's threads.
+///
+/// ```
+/// use actkern::{RowFn, Rows};
+/// let x = [f32::NEG_INFINITY; 4];
+/// let mut y = [1.0f32; 4];
+/// // Zeros for fully masked rows, always on the calling thread.
+/// Rows::new(RowFn::Softmax).masked_rows_zero(true).parallel(false).forward(&x, 2, &mut y);
+/// assert_eq!(y, [0.0; 4]);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Rows {
+    /// Which function.
+    pub function: RowFn,
+    /// A row of only −inf (softmin: +inf) gives 0 (log_softmax: −inf) instead of NaN.
+    pub masked_rows_zero: bool,
+    /// Calls of at least [`PARALLEL_THRESHOLD`](crate::PARALLEL_THRESHOLD) elements run their
+    /// rows on rayon's current pool (true by default); false keeps every call on the calling
+    /// thread. The results are the same bits either way.
+    pub parallel: bool,
+}
+
+impl Rows {
+    /// `function` with PyTorch's semantics (no masking) and threads allowed.
+    pub const fn new(function: RowFn) -> Rows {
+        Rows {
+            function,
+            masked_rows_zero: false,
+            parallel: true,
+        }
+    }
+
+    /// With [`masked_rows_zero`](Rows::masked_rows_zero) set to `on`.
+    pub const fn masked_rows_zero(self, on: bool) -> Rows {
+        Rows {
+            masked_rows_zero: on,
+            ..self
+        }
+    }
+
+    /// With [`parallel`](Rows::parallel) set to `on`.
+    pub const fn parallel(self, on: bool) -> Rows {
+        Rows { parallel: on, ..self }
+    }
+
+    /// As [`RowFn::forward`].
+    #[track_caller]
+    pub fn forward<E: Element>(&self, x: &[E], cols: usize, y: &mut [E]) {
+        check_len("x", x.len(), "y", y.len());
+        let rows = check_rows("x", x.len(), cols);
+        execute(self, Bufs::Fwd { x, y }, rows, cols);
+    }
+
+    /// As [`RowFn::forward_in_place`].
+    #[track_caller]
+    pub fn forward_in_place<E: Element>(&self, xy: &mut [E], cols: usize) {
+        let rows = check_rows("xy", xy.len(), cols);
+        execute(self, Bufs::FwdInPlace { xy }, rows, cols);
+    }
+
+    /// As [`RowFn::backward`] (the masking option does not apply).
+    #[track_caller]
+    pub fn backward<E: Element>(&self, y: &[E], dy: &[E], cols: usize, dx: &mut [E]) {
+        check_len("y", y.len(), "dy", dy.len());
+        check_len("y", y.len(), "dx", dx.len());
+        let rows = check_rows("y", y.len(), cols);
+        execute(self, Bufs::Bwd { y, dy, dx }, rows, cols);
+    }
+
+    /// As [`RowFn::backward_in_place`].
+    #[track_caller]
+    pub fn backward_in_place<E: Element>(&self, y: &[E], dy_dx: &mut [E], cols: usize) {
         check_len("y", y.len(), "dy_dx", dy_dx.len());
         let rows = check_rows("y", y.len(), cols);
-        execute(self, false, Bufs::BwdInPlace { y, dy_dx }, rows, cols);
+        execute(self, Bufs::BwdInPlace { y, dy_dx }, rows, cols);
     }
 }
 
@@ -359,12 +430,13 @@ impl<'a, E: Element> Bufs<'a, E> {
 /// Runs `f` over the rows of `bufs` on the active backend: on the calling thread below
 /// [`PARALLEL_THRESHOLD`](crate::PARALLEL_THRESHOLD) elements, else in tasks of whole rows
 /// (at least [`TASK`] elements) on rayon's pool. A row is computed by the same code either way.
-fn execute<E: Element>(f: RowFn, masked: bool, bufs: Bufs<'_, E>, rows: usize, cols: usize) {
+fn execute<E: Element>(rows_fn: &Rows, bufs: Bufs<'_, E>, rows: usize, cols: usize) {
     if rows == 0 {
         return;
     }
+    let (f, masked) = (rows_fn.function, rows_fn.masked_rows_zero);
     let backend = backend::backend();
-    if rows * cols < crate::PARALLEL_THRESHOLD || rows == 1 {
+    if !rows_fn.parallel || rows * cols < crate::PARALLEL_THRESHOLD || rows == 1 {
         run_rows(backend, f, masked, bufs, cols);
     } else {
         let rows_per_task = TASK.div_ceil(cols);
@@ -645,7 +717,7 @@ impl<V: Vector> LaneSums<V> {
         }
     }
 
-    #[inline(never)]
+    #[inline(always)]
     fn flush(&mut self) {
         let (mut sum, mut err) = ([0.0f32; BLOCK], [0.0f32; BLOCK]);
         for k in 0..BLOCK / V::LANES {
@@ -718,28 +790,55 @@ fn special_row<R: Row>(m: f32, masked: bool, masked_value: f32, row: &mut R) -> 
     true
 }
 
+/// One vector's terms for the max `vm` (`neg_m` = −m): eᵈ (within 1.5 ULP: `exp` of d's
+/// leading part, times 1 + its low part); eᵈ with the maxima zeroed, as an exact pair; and 1
+/// at the maxima.
+#[inline(always)]
+fn exp_term<V: Vector>(v: V, vm: V, neg_m: V) -> (V, TwoFloat<V>, V) {
+    let (zero, one) = (V::splat(0.0), V::splat(1.0));
+    let d = TwoFloat::two_sum(v, neg_m);
+    let e0 = exp(d.hi);
+    let e = e0.mul_add(finite_or_zero(d.hi, d.lo), e0);
+    let is_max = v.eq(vm);
+    let t = TwoFloat::exact(V::select(is_max, zero, e));
+    (e, t, V::select(is_max, one, zero))
+}
+
+/// e / (s_hi + s_lo) from `inv` ≈ 1/Σ: the product q = e·inv corrected by its residual
+/// e − q·Σ (the FMA makes e − q·s_hi exact), so that the quotient is rounded about once.
+#[inline(always)]
+fn divide<V: Vector>(e: V, inv: V, s_hi: V, s_lo: V) -> V {
+    let q = e * inv;
+    let residual = (-q).mul_add(s_lo, (-q).mul_add(s_hi, e));
+    residual.mul_add(inv, q)
+}
+
+/// log_softmax's y = (x − m) − ln Σ given −m and −ln Σ = l_hi + l_lo: d = x − m ≤ 0 as an
+/// exact pair, and ln Σ ≥ 0, so a sum of two non-positive pairs without cancellation, rounded
+/// once from hi + (lo parts).
+#[inline(always)]
+fn log_term<V: Vector>(x: V, neg_m: V, l_hi: V, l_lo: V) -> V {
+    let d = TwoFloat::two_sum(x, neg_m);
+    let s = TwoFloat::two_sum(d.hi, l_hi);
+    s.hi + finite_or_zero(s.hi, (s.lo + finite_or_zero(d.hi, d.lo)) + l_lo)
+}
+
 /// For each element v of the row (negated for softmin) with d = v − m as an exact pair: eᵈ
 /// (stored into the output when `STORE`), summed over the elements that are not maxima.
 /// Returns (that sum, the number of maxima), each term of a maximum being exactly 1.
 #[inline(always)]
 fn exp_sum<V: Vector, R: Row, const NEG: bool, const STORE: bool>(m: f32, row: &mut R) -> (f64, f64) {
     let n = row.len();
-    let (vm, neg_m, zero, one) = (V::splat(m), V::splat(-m), V::splat(0.0), V::splat(1.0));
+    let (vm, neg_m, zero) = (V::splat(m), V::splat(-m), V::splat(0.0));
     let mut sums = LaneSums::<V>::new();
     let mut count = [zero; BLOCK];
     // The term of one vector: eᵈ, then eᵈ as a pair with maxima zeroed (the sum takes the low
     // part too), and 1 at maxima.
-    let term = |v: V| {
-        let e = exp_pair(TwoFloat::two_sum(v, neg_m), one);
-        let is_max = v.eq(vm);
-        let t = TwoFloat::select(is_max, TwoFloat::exact(zero), e);
-        (e.hi, t, V::select(is_max, one, zero))
-    };
     let mut b = 0;
     while n - b >= BLOCK {
         for k in 0..BLOCK / V::LANES {
             let i = b + k * V::LANES;
-            let (e, t, c) = term(load::<V, NEG>(row.x(), i));
+            let (e, t, c) = exp_term(load::<V, NEG>(row.x(), i), vm, neg_m);
             if STORE {
                 e.store(&mut row.out()[i..]);
             }
@@ -754,7 +853,7 @@ fn exp_sum<V: Vector, R: Row, const NEG: bool, const STORE: bool>(m: f32, row: &
         let block = tail_block::<NEG>(row.x(), b, f32::NEG_INFINITY);
         let mut out = [0.0f32; BLOCK];
         for k in 0..BLOCK / V::LANES {
-            let (e, t, c) = term(V::load(&block[k * V::LANES..]));
+            let (e, t, c) = exp_term(V::load(&block[k * V::LANES..]), vm, neg_m);
             e.store(&mut out[k * V::LANES..]);
             sums.add(k, t.hi, t.lo);
             count[k] = count[k] + c;
@@ -787,20 +886,15 @@ fn softmax_row<V: Vector, R: Row, const NEG: bool>(masked: bool, row: &mut R) {
     let (s_hi, s_lo) = (V::splat(s_hi), V::splat(s_lo));
     // e / (s_hi + s_lo): the product q = e·(1/Σ), corrected by its residual e − q·Σ (the FMA
     // makes e − q·s_hi exact), so that the quotient is rounded about once.
-    let divide = |e: V| {
-        let q = e * inv;
-        let residual = (-q).mul_add(s_lo, (-q).mul_add(s_hi, e));
-        residual.mul_add(inv, q)
-    };
     let n = row.len();
     let mut i = 0;
     while n - i >= V::LANES {
-        let y = divide(V::load(&row.out()[i..]));
+        let y = divide(V::load(&row.out()[i..]), inv, s_hi, s_lo);
         y.store(&mut row.out()[i..]);
         i += V::LANES;
     }
     if i < n {
-        let y = divide(V::load_partial(&row.out()[i..]));
+        let y = divide(V::load_partial(&row.out()[i..]), inv, s_hi, s_lo);
         y.store_partial(&mut row.out()[i..]);
     }
 }
@@ -819,20 +913,15 @@ fn log_softmax_row<V: Vector, R: Row>(masked: bool, row: &mut R) {
     let (l_hi, l_lo, neg_m) = (V::splat(-l_hi), V::splat(-l_lo), V::splat(-m));
     // y = d − ln Σ with d = x − m ≤ 0 and ln Σ ≥ 0: a sum of two non-positive pairs, no
     // cancellation; rounded once from hi + (lo parts).
-    let f = |x: V| {
-        let d = TwoFloat::two_sum(x, neg_m);
-        let s = TwoFloat::two_sum(d.hi, l_hi);
-        s.hi + finite_or_zero(s.hi, (s.lo + finite_or_zero(d.hi, d.lo)) + l_lo)
-    };
     let n = row.len();
     let mut i = 0;
     while n - i >= V::LANES {
-        let y = f(V::load(&row.x()[i..]));
+        let y = log_term(V::load(&row.x()[i..]), neg_m, l_hi, l_lo);
         y.store(&mut row.out()[i..]);
         i += V::LANES;
     }
     if i < n {
-        let y = f(V::load_partial(&row.x()[i..]));
+        let y = log_term(V::load_partial(&row.x()[i..]), neg_m, l_hi, l_lo);
         y.store_partial(&mut row.out()[i..]);
     }
 }
@@ -886,32 +975,48 @@ fn backward_map<V: Vector, R: Row, H: Fn(V, V) -> V>(row: &mut R, h: H) {
 /// rounding errors (FMA); dy − Σ is formed as a pair, so only the final product rounds.
 #[inline(always)]
 fn softmax_backward_row<V: Vector, R: Row, const NEG: bool>(row: &mut R) {
-    let total = row_sum::<V, R, _>(row, |y, dy| {
-        let p = dy * y;
-        (p, dy.mul_add(y, -p))
-    });
+    let total = row_sum::<V, R, _>(
+        row,
+        #[inline(always)]
+        |y, dy| {
+            let p = dy * y;
+            (p, dy.mul_add(y, -p))
+        },
+    );
     let (s_hi, s_lo) = split_f64(total);
     let (neg_s_hi, neg_s_lo) = (V::splat(-s_hi), V::splat(-s_lo));
-    backward_map::<V, R, _>(row, |y, dy| {
-        let g = TwoFloat::two_sum(dy, neg_s_hi);
-        let g_lo = finite_or_zero(g.hi, g.lo + neg_s_lo);
-        let dx = y.mul_add(g.hi, y * g_lo);
-        if NEG { -dx } else { dx }
-    });
+    backward_map::<V, R, _>(
+        row,
+        #[inline(always)]
+        |y, dy| {
+            let g = TwoFloat::two_sum(dy, neg_s_hi);
+            let g_lo = finite_or_zero(g.hi, g.lo + neg_s_lo);
+            let dx = y.mul_add(g.hi, y * g_lo);
+            if NEG { -dx } else { dx }
+        },
+    );
 }
 
 /// dx = dy − e^y·Σ dy: Σ dy compensated, e^y as a pair ([`exp_pair`]), the product e^y·Σ as a
 /// pair, and the difference rounded once.
 #[inline(always)]
 fn log_softmax_backward_row<V: Vector, R: Row>(row: &mut R) {
-    let total = row_sum::<V, R, _>(row, |_, dy| (dy, V::splat(0.0)));
+    let total = row_sum::<V, R, _>(
+        row,
+        #[inline(always)]
+        |_, dy| (dy, V::splat(0.0)),
+    );
     let (t_hi, t_lo) = split_f64(total);
     let (t_hi, t_lo, one) = (V::splat(t_hi), V::splat(t_lo), V::splat(1.0));
-    backward_map::<V, R, _>(row, |y, dy| {
-        let e = exp_pair(TwoFloat::exact(y), one);
-        let p = e.hi * t_hi;
-        let p_lo = e.hi.mul_add(t_hi, -p) + e.hi.mul_add(t_lo, e.lo * t_hi);
-        let r = TwoFloat::two_sum(dy, -p);
-        r.hi + finite_or_zero(r.hi, r.lo - p_lo)
-    });
+    backward_map::<V, R, _>(
+        row,
+        #[inline(always)]
+        |y, dy| {
+            let e = exp_pair(TwoFloat::exact(y), one);
+            let p = e.hi * t_hi;
+            let p_lo = e.hi.mul_add(t_hi, -p) + e.hi.mul_add(t_lo, e.lo * t_hi);
+            let r = TwoFloat::two_sum(dy, -p);
+            r.hi + finite_or_zero(r.hi, r.lo - p_lo)
+        },
+    );
 }

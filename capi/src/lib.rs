@@ -29,6 +29,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 /// One entry point per activation with explicit parameters, generated from the registry.
 #[rustfmt::skip]
 mod direct;
+/// softmax, log_softmax and softmin over rows.
+mod rows;
 
 /// Success.
 pub const ACTKERN_OK: c_int = 0;
