@@ -10,6 +10,7 @@ mod list;
 mod npy;
 mod output;
 mod plot;
+mod rows;
 
 use actkern::Dtype;
 use clap::builder::{PossibleValuesParser, TypedValueParser};
@@ -36,7 +37,9 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Apply an activation, its derivative or its backward to a float file, streaming.
+    /// Apply an activation, its derivative or its backward to a float file, streaming; or a
+    /// row function (softmax, log_softmax, softmin) over the last dimension, and its backward
+    /// with --backward-from-output.
     ///
     /// Formats: .npy (little-endian float32 '<f4' or float16 '<f2', any shape, C or Fortran
     /// order kept) and raw little-endian elements of --dtype: f32 (the default), bf16 or f16
@@ -60,7 +63,8 @@ enum Command {
 /// Arguments of `actkern apply`.
 #[derive(Args, Debug)]
 struct ApplyArgs {
-    /// Activation spec, e.g. `tanh`, `elu(alpha=0.5)` or `hardtanh(min_val=-2, max_val=2)`.
+    /// Activation spec, e.g. `tanh`, `elu(alpha=0.5)` or `hardtanh(min_val=-2, max_val=2)`,
+    /// or a row function: `softmax`, `log_softmax` or `softmin`.
     spec: String,
     /// File to read, or `-` for standard input (never modified, except by --in-place through a
     /// temporary file).
@@ -94,6 +98,14 @@ struct ApplyArgs {
     /// error. DY and OUTPUT hold INPUT's type (a raw DY is read as it); bf16 is written raw only.
     #[arg(long, value_name = "DTYPE", value_parser = dtype_parser(), ignore_case = true)]
     dtype: Option<Dtype>,
+    /// Row functions: the length of a row of raw INPUT data (required for raw data; a .npy
+    /// INPUT's rows are its last dimension, and --cols must then agree with it).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    cols: Option<u64>,
+    /// Row functions: a fully masked row (every element -inf; softmin: +inf) gives zeros
+    /// (log_softmax: -inf) instead of NaN.
+    #[arg(long)]
+    masked_rows_zero: bool,
     #[command(flatten)]
     run: RunArgs,
 }
