@@ -1,5 +1,5 @@
 //! softmax, log_softmax and softmin over the rows of a `[rows, cols]` buffer, forward and
-//! backward (CONTRACT §8).
+//! backward (CONTRACT §6).
 //!
 //! # Passes
 //!
@@ -17,7 +17,7 @@
 //!   eᵈ, 80 ULP at d = −80. eᵈ is the shared [`exp`] of the leading part (within 1.01 ULP),
 //!   times 1 + the low part (one FMA). [`exp_pair`], within 0.62 ULP, made the forward 1.56×
 //!   slower in cache (709 against 1105 Melem/s on AVX-512) for a measured 1.42 ULP instead of
-//!   2.03 (softmax; CONTRACT §8).
+//!   2.03 (softmax; CONTRACT §6).
 //! - Sums are compensated (TwoSum per lane, errors accumulated apart) in 16 *virtual lanes*,
 //!   element j of a row going to lane j mod 16 whatever the vector width, then added in `f64`
 //!   in lane order. So every backend computes the same sums, bit for bit, and their error does
@@ -53,7 +53,7 @@ const TASK: usize = 1 << 15;
 /// - `LogSoftmax`: yᵢ = (xᵢ − m) − ln Σⱼ e^{xⱼ − m}; backward dxᵢ = dyᵢ − e^{yᵢ}·Σⱼ dyⱼ.
 /// - `Softmin`: softmax of −x; backward dxᵢ = −yᵢ·(dyᵢ − Σⱼ dyⱼ·yⱼ).
 ///
-/// Rows are independent; the special rows (±inf, NaN, all −inf) follow PyTorch (CONTRACT §8).
+/// Rows are independent; the special rows (±inf, NaN, all −inf) follow PyTorch (CONTRACT §6).
 ///
 /// ```
 /// use actkern::RowFn;
@@ -249,9 +249,9 @@ impl Rows {
 
 /// softmax over rows of `cols`: yᵢ = e^{xᵢ − m} / Σⱼ e^{xⱼ − m}, m the row's maximum.
 ///
-/// Rows of a NaN, of a +inf or of only −inf give NaN, as in PyTorch (CONTRACT §8; for zeros on
+/// Rows of a NaN, of a +inf or of only −inf give NaN, as in PyTorch (CONTRACT §6; for zeros on
 /// fully masked rows see [`softmax_masked_rows_zero`]). Within 3 ULP of the exact value
-/// (CONTRACT §8). Runs on rayon's pool above [`PARALLEL_THRESHOLD`](crate::PARALLEL_THRESHOLD)
+/// (CONTRACT §6). Runs on rayon's pool above [`PARALLEL_THRESHOLD`](crate::PARALLEL_THRESHOLD)
 /// elements. Panics if `y` differs from `x` in length, or `cols` does not divide it.
 ///
 /// ```
@@ -292,7 +292,7 @@ pub fn softmax_masked_rows_zero<E: Element>(x: &[E], cols: usize, y: &mut [E]) {
 
 /// log_softmax over rows of `cols`: yᵢ = (xᵢ − m) − ln Σⱼ e^{xⱼ − m}, m the row's maximum.
 ///
-/// Accurate at the maximum, where y = −ln(1 + Σ_{others}) is tiny (CONTRACT §8). Panics as
+/// Accurate at the maximum, where y = −ln(1 + Σ_{others}) is tiny (CONTRACT §6). Panics as
 /// [`softmax`].
 ///
 /// ```
@@ -673,7 +673,7 @@ fn row_max<V: Vector, const NEG: bool>(x: &[f32]) -> f32 {
 
 /// Blocks summed in `f32` before a [`LaneSums`] is carried into `f64`: 256 terms per lane, so
 /// the rounding of the accumulated errors stays below 256²·2⁻⁴⁸ = 2⁻³² of the sum however long
-/// the row (measured far below: CONTRACT §8).
+/// the row (measured far below: CONTRACT §6).
 const FLUSH_BLOCKS: usize = 256;
 
 /// A compensated sum in [`BLOCK`] virtual lanes: `BLOCK / V::LANES` vectors of running sums

@@ -1,4 +1,4 @@
-//! softmax, log_softmax and softmin over rows (CONTRACT §8): the special rows as PyTorch 2.15
+//! softmax, log_softmax and softmin over rows (CONTRACT §6): the special rows as PyTorch 2.15
 //! gives them, random rows of many lengths against an f64 reference on every backend, the
 //! backward from the output, bit identity across backends, thread counts, in place and 16-bit.
 
@@ -8,7 +8,7 @@ use actkern::{Backend, RowFn, with_backend};
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt, SeedableRng};
 
-/// CONTRACT §8's bounds, in ULPs.
+/// CONTRACT §6's bounds, in ULPs.
 const FORWARD_BOUND: f64 = 3.0;
 const BACKWARD_BOUND: f64 = 4.0;
 /// The lengths every random test walks: below, at and above the vector widths and the 16-lane
@@ -155,7 +155,7 @@ fn worst(got: &[f32], want: &[f64]) -> (f64, usize) {
 fn special_rows_as_pytorch() {
     // PyTorch 2.15.0 (CPU, float32): torch.softmax / torch.log_softmax /
     // torch.nn.functional.softmin over the last dimension, printed by the script whose output
-    // CONTRACT §8 quotes.
+    // CONTRACT §6 quotes.
     let l1 = -1.313_261_6_f32; // log_softmax([-inf, 0, 1])[1]
     let l2 = -0.313_261_66_f32;
     let (a, b) = (0.268_941_43_f32, 0.731_058_6_f32);
@@ -258,7 +258,7 @@ fn subnormal_spreads_and_huge_values() {
 }
 
 /// Random rows of every length on every backend, against the f64 reference; the worst error
-/// per function is printed (CONTRACT §8 quotes it) and must be within 3 ULP.
+/// per function is printed (CONTRACT §6 quotes it) and must be within 3 ULP.
 #[test]
 fn random_rows_forward() {
     let mut worst_per_fn = [0.0f64; 3];
@@ -313,7 +313,7 @@ fn random_rows_forward() {
     );
 }
 
-/// The backward's error measure (CONTRACT §8): ULPs of the exact value, where an error within
+/// The backward's error measure (CONTRACT §6): ULPs of the exact value, where an error within
 /// the row's cancellation floor counts as exact. dy − Σ (or dy − e^y·Σ) may cancel to nothing,
 /// so the absolute floor is a fraction of the magnitude it cancelled from: 2⁻⁴⁰·|y|·Σ|y·dy| for
 /// softmax (the compensated sum's error), 2⁻²⁶·e^y·Σ|dy| for log_softmax (e^y is itself only
