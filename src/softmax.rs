@@ -826,14 +826,15 @@ fn log_term<V: Vector>(x: V, neg_m: V, l_hi: V, l_lo: V) -> V {
 /// For each element v of the row (negated for softmin) with d = v − m as an exact pair: eᵈ
 /// (stored into the output when `STORE`), summed over the elements that are not maxima.
 /// Returns (that sum, the number of maxima), each term of a maximum being exactly 1.
+// `k` is the vector of the block: it indexes the sums, the counts and the row at once.
+#[allow(clippy::needless_range_loop)]
 #[inline(always)]
 fn exp_sum<V: Vector, R: Row, const NEG: bool, const STORE: bool>(m: f32, row: &mut R) -> (f64, f64) {
     let n = row.len();
     let (vm, neg_m, zero) = (V::splat(m), V::splat(-m), V::splat(0.0));
     let mut sums = LaneSums::<V>::new();
+    // Maxima per lane: exact below 2²⁴ per lane, so for rows up to 2²⁸ elements.
     let mut count = [zero; BLOCK];
-    // The term of one vector: eᵈ, then eᵈ as a pair with maxima zeroed (the sum takes the low
-    // part too), and 1 at maxima.
     let mut b = 0;
     while n - b >= BLOCK {
         for k in 0..BLOCK / V::LANES {

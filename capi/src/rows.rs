@@ -11,7 +11,7 @@ use actkern::{Element, RowFn, Rows};
 use core::ffi::c_int;
 use std::sync::atomic::Ordering;
 
-/// Checks the arguments and runs row function `f` (backward when `backward`): `a` is x (or y
+/// Checks the arguments and runs row function `op` (backward when `backward`): `a` is x (or y
 /// for the backward), `b` is dy (backward only), `out` is y (or dx), each `rows * cols`
 /// elements.
 ///
@@ -20,8 +20,7 @@ use std::sync::atomic::Ordering;
 /// `E`, readable for the inputs and writable for `out`, for the duration of the call, and no
 /// other thread writes them meanwhile.
 unsafe fn row_call<E: Element>(
-    f: RowFn,
-    masked: bool,
+    op: Rows,
     backward: bool,
     a: *const E,
     b: *const E,
@@ -59,9 +58,7 @@ unsafe fn row_call<E: Element>(
                 return ACTKERN_ERR_OVERLAP;
             }
         }
-        let op = Rows::new(f)
-            .masked_rows_zero(masked)
-            .parallel(!SERIAL.load(Ordering::Relaxed));
+        let op = op.parallel(!SERIAL.load(Ordering::Relaxed));
         // Safety: the pointers were just checked non-null, aligned and `n` elements long without
         // wrapping or exceeding isize::MAX bytes; each input either is `out` (flagged in
         // `aliased`) or does not overlap it, and no shared slice is made over `out`'s memory
@@ -112,7 +109,7 @@ unsafe fn row_call<E: Element>(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn actkern_softmax(x: *const f32, y: *mut f32, rows: usize, cols: usize) -> c_int {
     // Safety: the caller's contract is the one `row_call` needs.
-    unsafe { row_call(RowFn::Softmax, false, false, x, std::ptr::null(), y, rows, cols) }
+    unsafe { row_call(Rows::new(RowFn::Softmax), false, x, std::ptr::null(), y, rows, cols) }
 }
 
 /// actkern_softmax, except that a fully masked row (every element -inf) gives zeros instead of
@@ -129,7 +126,17 @@ pub unsafe extern "C" fn actkern_softmax_masked_rows_zero(
     cols: usize,
 ) -> c_int {
     // Safety: the caller's contract is the one `row_call` needs.
-    unsafe { row_call(RowFn::Softmax, true, false, x, std::ptr::null(), y, rows, cols) }
+    unsafe {
+        row_call(
+            Rows::new(RowFn::Softmax).masked_rows_zero(true),
+            false,
+            x,
+            std::ptr::null(),
+            y,
+            rows,
+            cols,
+        )
+    }
 }
 
 /// log_softmax over rows: y_i = (x_i - m) - log(sum_j exp(x_j - m)), accurate at the row's
@@ -141,7 +148,7 @@ pub unsafe extern "C" fn actkern_softmax_masked_rows_zero(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn actkern_log_softmax(x: *const f32, y: *mut f32, rows: usize, cols: usize) -> c_int {
     // Safety: the caller's contract is the one `row_call` needs.
-    unsafe { row_call(RowFn::LogSoftmax, false, false, x, std::ptr::null(), y, rows, cols) }
+    unsafe { row_call(Rows::new(RowFn::LogSoftmax), false, x, std::ptr::null(), y, rows, cols) }
 }
 
 /// softmin over rows: the softmax of -x. `y` may equal `x`. Status codes as for
@@ -152,7 +159,7 @@ pub unsafe extern "C" fn actkern_log_softmax(x: *const f32, y: *mut f32, rows: u
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn actkern_softmin(x: *const f32, y: *mut f32, rows: usize, cols: usize) -> c_int {
     // Safety: the caller's contract is the one `row_call` needs.
-    unsafe { row_call(RowFn::Softmin, false, false, x, std::ptr::null(), y, rows, cols) }
+    unsafe { row_call(Rows::new(RowFn::Softmin), false, x, std::ptr::null(), y, rows, cols) }
 }
 
 /// The backward of actkern_softmax from its output y: dx_i = y_i * (dy_i - sum_j dy_j * y_j),
@@ -169,7 +176,7 @@ pub unsafe extern "C" fn actkern_softmax_backward(
     cols: usize,
 ) -> c_int {
     // Safety: the caller's contract is the one `row_call` needs.
-    unsafe { row_call(RowFn::Softmax, false, true, y, dy, dx, rows, cols) }
+    unsafe { row_call(Rows::new(RowFn::Softmax), true, y, dy, dx, rows, cols) }
 }
 
 /// The backward of actkern_log_softmax from its output y: dx_i = dy_i - exp(y_i) * sum_j dy_j,
@@ -186,7 +193,7 @@ pub unsafe extern "C" fn actkern_log_softmax_backward(
     cols: usize,
 ) -> c_int {
     // Safety: the caller's contract is the one `row_call` needs.
-    unsafe { row_call(RowFn::LogSoftmax, false, true, y, dy, dx, rows, cols) }
+    unsafe { row_call(Rows::new(RowFn::LogSoftmax), true, y, dy, dx, rows, cols) }
 }
 
 /// The backward of actkern_softmin from its output y: dx_i = -y_i * (dy_i - sum_j dy_j * y_j),
@@ -203,7 +210,7 @@ pub unsafe extern "C" fn actkern_softmin_backward(
     cols: usize,
 ) -> c_int {
     // Safety: the caller's contract is the one `row_call` needs.
-    unsafe { row_call(RowFn::Softmin, false, true, y, dy, dx, rows, cols) }
+    unsafe { row_call(Rows::new(RowFn::Softmin), true, y, dy, dx, rows, cols) }
 }
 
 /// actkern_softmax on bfloat16 buffers: each row widened exactly to float, computed as
@@ -220,8 +227,7 @@ pub unsafe extern "C" fn actkern_softmax_bf16(x: *const u16, y: *mut u16, rows: 
     // (same size and alignment, every bit pattern valid).
     unsafe {
         row_call(
-            RowFn::Softmax,
-            false,
+            Rows::new(RowFn::Softmax),
             false,
             x.cast::<bf16>(),
             std::ptr::null(),
@@ -243,8 +249,7 @@ pub unsafe extern "C" fn actkern_log_softmax_bf16(x: *const u16, y: *mut u16, ro
     // (same size and alignment, every bit pattern valid).
     unsafe {
         row_call(
-            RowFn::LogSoftmax,
-            false,
+            Rows::new(RowFn::LogSoftmax),
             false,
             x.cast::<bf16>(),
             std::ptr::null(),
@@ -266,8 +271,7 @@ pub unsafe extern "C" fn actkern_softmin_bf16(x: *const u16, y: *mut u16, rows: 
     // (same size and alignment, every bit pattern valid).
     unsafe {
         row_call(
-            RowFn::Softmin,
-            false,
+            Rows::new(RowFn::Softmin),
             false,
             x.cast::<bf16>(),
             std::ptr::null(),
@@ -294,8 +298,7 @@ pub unsafe extern "C" fn actkern_softmax_backward_bf16(
     // Safety: as for actkern_softmax_bf16.
     unsafe {
         row_call(
-            RowFn::Softmax,
-            false,
+            Rows::new(RowFn::Softmax),
             true,
             y.cast::<bf16>(),
             dy.cast::<bf16>(),
@@ -322,8 +325,7 @@ pub unsafe extern "C" fn actkern_log_softmax_backward_bf16(
     // Safety: as for actkern_log_softmax_bf16.
     unsafe {
         row_call(
-            RowFn::LogSoftmax,
-            false,
+            Rows::new(RowFn::LogSoftmax),
             true,
             y.cast::<bf16>(),
             dy.cast::<bf16>(),
@@ -350,8 +352,7 @@ pub unsafe extern "C" fn actkern_softmin_backward_bf16(
     // Safety: as for actkern_softmin_bf16.
     unsafe {
         row_call(
-            RowFn::Softmin,
-            false,
+            Rows::new(RowFn::Softmin),
             true,
             y.cast::<bf16>(),
             dy.cast::<bf16>(),
@@ -373,8 +374,7 @@ pub unsafe extern "C" fn actkern_softmax_f16(x: *const u16, y: *mut u16, rows: u
     // (same size and alignment, every bit pattern valid).
     unsafe {
         row_call(
-            RowFn::Softmax,
-            false,
+            Rows::new(RowFn::Softmax),
             false,
             x.cast::<f16>(),
             std::ptr::null(),
@@ -396,8 +396,7 @@ pub unsafe extern "C" fn actkern_log_softmax_f16(x: *const u16, y: *mut u16, row
     // (same size and alignment, every bit pattern valid).
     unsafe {
         row_call(
-            RowFn::LogSoftmax,
-            false,
+            Rows::new(RowFn::LogSoftmax),
             false,
             x.cast::<f16>(),
             std::ptr::null(),
@@ -419,8 +418,7 @@ pub unsafe extern "C" fn actkern_softmin_f16(x: *const u16, y: *mut u16, rows: u
     // (same size and alignment, every bit pattern valid).
     unsafe {
         row_call(
-            RowFn::Softmin,
-            false,
+            Rows::new(RowFn::Softmin),
             false,
             x.cast::<f16>(),
             std::ptr::null(),
@@ -447,8 +445,7 @@ pub unsafe extern "C" fn actkern_softmax_backward_f16(
     // Safety: as for actkern_softmax_f16.
     unsafe {
         row_call(
-            RowFn::Softmax,
-            false,
+            Rows::new(RowFn::Softmax),
             true,
             y.cast::<f16>(),
             dy.cast::<f16>(),
@@ -475,8 +472,7 @@ pub unsafe extern "C" fn actkern_log_softmax_backward_f16(
     // Safety: as for actkern_log_softmax_f16.
     unsafe {
         row_call(
-            RowFn::LogSoftmax,
-            false,
+            Rows::new(RowFn::LogSoftmax),
             true,
             y.cast::<f16>(),
             dy.cast::<f16>(),
@@ -503,8 +499,7 @@ pub unsafe extern "C" fn actkern_softmin_backward_f16(
     // Safety: as for actkern_softmin_f16.
     unsafe {
         row_call(
-            RowFn::Softmin,
-            false,
+            Rows::new(RowFn::Softmin),
             true,
             y.cast::<f16>(),
             dy.cast::<f16>(),

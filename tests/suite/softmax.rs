@@ -19,7 +19,7 @@ const INF: f32 = f32::INFINITY;
 const NAN: f32 = f32::NAN;
 
 fn rng(salt: u64) -> Xoshiro256PlusPlus {
-    Xoshiro256PlusPlus::seed_from_u64(0x50f7_3a ^ salt)
+    Xoshiro256PlusPlus::seed_from_u64(0x0050_f73a ^ salt)
 }
 
 fn backends() -> Vec<Backend> {
