@@ -125,7 +125,8 @@ fn reference_backward(f: RowFn, y: &[f32], dy: &[f32]) -> Vec<f64> {
 }
 
 /// A random row of `cols` of one of several spreads: N(0, σ) with σ from 0.01 to 300 (outputs
-/// down to subnormal), uniform over [−1000, 1000], and offsets far from 0 (x − m rounds).
+/// down to subnormal), uniform over [−1000, 1000], offsets far from 0 (x − m rounds), and rows
+/// of two values.
 fn random_row(rng: &mut Xoshiro256PlusPlus, cols: usize, kind: usize) -> Vec<f32> {
     let normal = |rng: &mut Xoshiro256PlusPlus| {
         let u: f64 = rng.random_range(f64::MIN_POSITIVE..1.0);
@@ -134,9 +135,13 @@ fn random_row(rng: &mut Xoshiro256PlusPlus, cols: usize, kind: usize) -> Vec<f32
     };
     let sigma = [0.01, 1.0, 5.0, 30.0, 300.0][kind % 5];
     let offset = [0.0, 1000.0, -3.0e5][kind % 3];
+    // Two values only (kind 13 mod 14), so that the exponential's errors on them do not average
+    // out in the sum: the case where a term's and the sum's errors can add.
+    let pair = [rng.random_range(-30.0f32..0.0), rng.random_range(-30.0f32..0.0)];
     (0..cols)
-        .map(|_| match kind % 7 {
-            6 => rng.random_range(-1000.0f32..1000.0),
+        .map(|i| match (kind % 14, kind % 7) {
+            (13, _) => pair[i % 2],
+            (_, 6) => rng.random_range(-1000.0f32..1000.0),
             _ => (offset + sigma * normal(rng)) as f32,
         })
         .collect()
@@ -264,7 +269,7 @@ fn random_rows_forward() {
     let mut worst_per_fn = [0.0f64; 3];
     for (li, &cols) in LENGTHS.iter().enumerate() {
         let mut rng = rng(li as u64);
-        let kinds = if cols >= 4096 { 7 } else { 21 };
+        let kinds = if cols >= 4096 { 14 } else { 28 };
         let rows_per_kind = (4096 / cols).clamp(1, 16);
         for kind in 0..kinds {
             let x: Vec<f32> = (0..rows_per_kind)
