@@ -18,7 +18,8 @@
 //!   times 1 + the low part (one FMA). [`exp_pair`], within 0.62 ULP, made the forward 1.56×
 //!   slower in cache (709 against 1105 Melem/s on AVX-512) for a measured 1.42 ULP instead of
 //!   2.03 (softmax; CONTRACT §6).
-//! - Sums are compensated (TwoSum per lane, errors accumulated apart) in 16 *virtual lanes*,
+//! - Sums are compensated (TwoSum per lane, or FastTwoSum from a bias of 1 for softmax's
+//!   exponentials; errors accumulated apart) in 16 *virtual lanes*,
 //!   element j of a row going to lane j mod 16 whatever the vector width, then added in `f64`
 //!   in lane order. So every backend computes the same sums, bit for bit, and their error does
 //!   not grow with the row's length.
@@ -673,10 +674,11 @@ fn row_max<V: Vector, const NEG: bool>(x: &[f32]) -> f32 {
         .fold(f32::NEG_INFINITY, |m, v| if v > m { v } else { m })
 }
 
-/// Blocks summed in `f32` before a [`LaneSums`] is carried into `f64`: 256 terms per lane, so
-/// the rounding of the accumulated errors stays below 256²·2⁻⁴⁸ = 2⁻³² of the sum however long
-/// the row (measured far below: CONTRACT §6).
-const FLUSH_BLOCKS: usize = 256;
+/// Blocks summed in `f32` before a [`LaneSums`] is carried into `f64`: 64 terms per lane, so
+/// the rounding of the accumulated errors stays below 64²·2⁻⁴⁸ = 2⁻³⁶ of the running sum (of
+/// the bias 1 for [`LaneSums::biased`]) per carry, even where every rounding error has the same
+/// sign (a row of one value repeated).
+const FLUSH_BLOCKS: usize = 64;
 
 /// A compensated sum in [`BLOCK`] virtual lanes: `BLOCK / V::LANES` vectors of running sums
 /// and of their accumulated rounding errors, carried into `f64` per lane every
@@ -684,6 +686,9 @@ const FLUSH_BLOCKS: usize = 256;
 struct LaneSums<V> {
     sum: [V; BLOCK],
     err: [V; BLOCK],
+    /// What every lane's running sum starts from (and is carried without): 0, or 1 for
+    /// [`LaneSums::add_unit`].
+    bias: f32,
     blocks: usize,
     wide_sum: [f64; BLOCK],
     wide_err: [f64; BLOCK],
@@ -692,9 +697,21 @@ struct LaneSums<V> {
 impl<V: Vector> LaneSums<V> {
     #[inline(always)]
     fn new() -> Self {
+        Self::starting_at(0.0)
+    }
+
+    /// Lanes starting from 1, for terms in [0, 1] only ([`LaneSums::add_unit`]).
+    #[inline(always)]
+    fn biased() -> Self {
+        Self::starting_at(1.0)
+    }
+
+    #[inline(always)]
+    fn starting_at(bias: f32) -> Self {
         LaneSums {
-            sum: [V::splat(0.0); BLOCK],
+            sum: [V::splat(bias); BLOCK],
             err: [V::splat(0.0); BLOCK],
+            bias,
             blocks: 0,
             wide_sum: [0.0; BLOCK],
             wide_err: [0.0; BLOCK],
@@ -708,6 +725,16 @@ impl<V: Vector> LaneSums<V> {
         let s = TwoFloat::two_sum(self.sum[k], t);
         self.sum[k] = s.hi;
         self.err[k] = self.err[k] + (s.lo + t_lo);
+    }
+
+    /// Adds a term `t` in [0, 1] (or NaN) to a [`LaneSums::biased`] sum: the running sum is at
+    /// least 1 ≥ t, so Dekker's FastTwoSum (three operations instead of TwoSum's six) gives
+    /// the rounding error exactly.
+    #[inline(always)]
+    fn add_unit(&mut self, k: usize, t: V) {
+        let s = TwoFloat::fast_two_sum(self.sum[k], t);
+        self.sum[k] = s.hi;
+        self.err[k] = self.err[k] + s.lo;
     }
 
     /// Ends a block: every [`FLUSH_BLOCKS`] blocks, the `f32` lanes are carried into `f64`.
@@ -725,11 +752,12 @@ impl<V: Vector> LaneSums<V> {
         for k in 0..BLOCK / V::LANES {
             self.sum[k].store(&mut sum[k * V::LANES..]);
             self.err[k].store(&mut err[k * V::LANES..]);
-            self.sum[k] = V::splat(0.0);
+            self.sum[k] = V::splat(self.bias);
             self.err[k] = V::splat(0.0);
         }
         for j in 0..BLOCK {
-            self.wide_sum[j] += f64::from(sum[j]);
+            // Exact: the bias and the lane's sum are f32s within a factor 2²⁴ of each other.
+            self.wide_sum[j] += f64::from(sum[j]) - f64::from(self.bias);
             self.wide_err[j] += f64::from(err[j]);
         }
         self.blocks = 0;
@@ -793,17 +821,15 @@ fn special_row<R: Row>(m: f32, masked: bool, masked_value: f32, row: &mut R) -> 
 }
 
 /// One vector's terms for the max `vm` (`neg_m` = −m): eᵈ (within 1.5 ULP: `exp` of d's
-/// leading part, times 1 + its low part); eᵈ with the maxima zeroed, as an exact pair; and 1
-/// at the maxima.
+/// leading part, times 1 + its low part); eᵈ with the maxima zeroed; and 1 at the maxima.
 #[inline(always)]
-fn exp_term<V: Vector>(v: V, vm: V, neg_m: V) -> (V, TwoFloat<V>, V) {
+fn exp_term<V: Vector>(v: V, vm: V, neg_m: V) -> (V, V, V) {
     let (zero, one) = (V::splat(0.0), V::splat(1.0));
     let d = TwoFloat::two_sum(v, neg_m);
     let e0 = exp(d.hi);
     let e = e0.mul_add(finite_or_zero(d.hi, d.lo), e0);
     let is_max = v.eq(vm);
-    let t = TwoFloat::exact(V::select(is_max, zero, e));
-    (e, t, V::select(is_max, one, zero))
+    (e, V::select(is_max, zero, e), V::select(is_max, one, zero))
 }
 
 /// e / (s_hi + s_lo) from `inv` ≈ 1/Σ: the product q = e·inv corrected by its residual
@@ -834,7 +860,15 @@ fn log_term<V: Vector>(x: V, neg_m: V, l_hi: V, l_lo: V) -> V {
 fn exp_sum<V: Vector, R: Row, const NEG: bool, const STORE: bool>(m: f32, row: &mut R) -> (f64, f64) {
     let n = row.len();
     let (vm, neg_m, zero) = (V::splat(m), V::splat(-m), V::splat(0.0));
-    let mut sums = LaneSums::<V>::new();
+    // softmax divides by Σ ≥ 1, so an error relative to 1 is all it needs, and the lanes can
+    // start from 1 and take FastTwoSum (1.13× in cache); log_softmax needs Σ − 1 to its own
+    // relative accuracy (ln Σ at the maximum is about Σ − 1 when that is small), so its lanes
+    // start from 0 with TwoSum.
+    let mut sums = if STORE {
+        LaneSums::<V>::biased()
+    } else {
+        LaneSums::<V>::new()
+    };
     // Maxima per lane: exact below 2²⁴ per lane, so for rows up to 2²⁸ elements.
     let mut count = [zero; BLOCK];
     let mut b = 0;
@@ -845,7 +879,11 @@ fn exp_sum<V: Vector, R: Row, const NEG: bool, const STORE: bool>(m: f32, row: &
             if STORE {
                 e.store(&mut row.out()[i..]);
             }
-            sums.add(k, t.hi, t.lo);
+            if STORE {
+                sums.add_unit(k, t);
+            } else {
+                sums.add(k, t, zero);
+            }
             count[k] = count[k] + c;
         }
         sums.end_block();
@@ -858,7 +896,11 @@ fn exp_sum<V: Vector, R: Row, const NEG: bool, const STORE: bool>(m: f32, row: &
         for k in 0..BLOCK / V::LANES {
             let (e, t, c) = exp_term(V::load(&block[k * V::LANES..]), vm, neg_m);
             e.store(&mut out[k * V::LANES..]);
-            sums.add(k, t.hi, t.lo);
+            if STORE {
+                sums.add_unit(k, t);
+            } else {
+                sums.add(k, t, zero);
+            }
             count[k] = count[k] + c;
         }
         if STORE {
