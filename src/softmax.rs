@@ -24,7 +24,8 @@
 //!   in lane order. So every backend computes the same sums, bit for bit, and their error does
 //!   not grow with the row's length.
 //! - The maxima (terms eᵈ = 1 exactly) are counted apart from the other terms, so that
-//!   Σ − 1 is known to full relative accuracy and log_softmax's ln Σ is `ln_1p` of it: at the
+//!   log_softmax knows Σ − 1 to full relative accuracy (its lanes start from 0) and takes ln Σ
+//!   as `ln_1p` of it: at the
 //!   row's maximum, y = −ln Σ is tiny when the other terms are, and a ln of a sum rounded to 1
 //!   would give 0.
 //! - 1/Σ and ln Σ are formed once per row in `f64`; the division is a product corrected by its
