@@ -22,6 +22,13 @@
 //! `bf16/<n>`, `f16/<n>`) on the widest backend: one thread in cache, the default threading at
 //! 64Mi; `baseline/copy-bf16/<n>` is the copy of the same 16-bit buffer.
 //!
+//! Groups `softmax/<cols>` and `log_softmax/<cols>` time the row functions over rows of `cols`:
+//! `actkern/<n>` (widest backend) against `rten-vecmath/<n>` (its `Softmax` / `LogSoftmax`, row
+//! by row), in cache (64Ki elements, one thread: below the threshold actkern stays on the
+//! calling thread) for rows of 1024 and 4096, and at 64Mi elements in rows of 4096 on every
+//! core, where `copy/<n>` is the bandwidth limit: a row of 4096 sits in L1 between the passes,
+//! so memory sees one read of x and one write of y, as in a copy.
+//!
 //! And the limits, group `baseline`: `copy/<n>` (a copy of the same buffer: the forward's
 //! memory-bandwidth limit) and `stream/<n>` (dx = dy·x, two streams in and one out: the
 //! backward's), parallel above the threshold like the kernels.
@@ -34,7 +41,7 @@ use criterion::{
     BenchmarkGroup, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main, measurement::WallTime,
 };
 use rayon::prelude::*;
-use rten_simd::SimdUnaryOp;
+use rten_simd::{SimdOp, SimdUnaryOp};
 use std::mem::MaybeUninit;
 use std::time::Duration;
 
@@ -326,6 +333,61 @@ fn bench_dtypes(c: &mut Criterion, act: &Activation) {
     group.finish();
 }
 
+/// rten-vecmath's row function, one row at a time.
+fn rten_rows(log: bool, x: &[f32], y: &mut [MaybeUninit<f32>], cols: usize) {
+    for (x, y) in x.chunks_exact(cols).zip(y.chunks_exact_mut(cols)) {
+        if log {
+            rten_vecmath::LogSoftmax::new(x, y).dispatch();
+        } else {
+            rten_vecmath::Softmax::new(x, y).dispatch();
+        }
+    }
+}
+
+/// `softmax/<cols>/…` and `log_softmax/<cols>/…`: in cache on one thread, and 64Mi elements
+/// on every core against the copy of the same buffer.
+fn bench_softmax(c: &mut Criterion) {
+    let cases = [(1024, IN_CACHE[1]), (4096, IN_CACHE[1]), (4096, LARGE[1])];
+    for (name, log) in [("softmax", false), ("log_softmax", true)] {
+        for (cols, n) in cases {
+            let mut group = c.benchmark_group(format!("{name}/{cols}"));
+            configure(&mut group, n);
+            // Logits over [-8, 8).
+            let x = inputs(n, INPUT_OFFSET);
+            let mut out = outputs(n);
+            let f = if log {
+                actkern::RowFn::LogSoftmax
+            } else {
+                actkern::RowFn::Softmax
+            };
+            group.bench_function(BenchmarkId::new("actkern", n), |b| {
+                b.iter(|| f.forward(&x, cols, &mut out))
+            });
+            let mut uninit = Aligned::new(
+                &vec![MaybeUninit::<f32>::uninit(); n],
+                MaybeUninit::uninit(),
+                OUTPUT_OFFSET,
+            );
+            group.bench_function(BenchmarkId::new("rten-vecmath", n), |b| {
+                b.iter(|| {
+                    if n < PARALLEL_THRESHOLD {
+                        rten_rows(log, &x, &mut uninit, cols);
+                    } else {
+                        let rows_per_task = CHUNK.div_ceil(cols) * cols;
+                        x.par_chunks(rows_per_task)
+                            .zip(uninit.par_chunks_mut(rows_per_task))
+                            .for_each(|(x, y)| rten_rows(log, x, y, cols));
+                    }
+                })
+            });
+            if n >= PARALLEL_THRESHOLD && !log {
+                bench_copy(&mut group, "copy", &x, &mut out);
+            }
+            group.finish();
+        }
+    }
+}
+
 /// rten-vecmath's gate activation (sigmoid, silu, gelu), out of place, returning the output.
 fn rten_gate<'y>(act: &Activation, x: &[f32], y: &'y mut [MaybeUninit<f32>]) -> Option<&'y mut [f32]> {
     Some(match act.to_string().as_str() {
@@ -454,6 +516,7 @@ fn bench_bias(c: &mut Criterion) {
 }
 
 fn bench_all(c: &mut Criterion) {
+    bench_softmax(c);
     bench_gated(c);
     bench_bias(c);
     bench_baselines(c);

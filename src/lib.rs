@@ -49,6 +49,7 @@ pub mod kernel;
 pub mod math;
 mod prelu;
 pub mod reference;
+mod softmax;
 mod spec;
 
 pub use activation::{ACTIVATIONS, Activation, ActivationInfo};
@@ -63,6 +64,10 @@ pub use half;
 pub use kernel::{FromOutput, FromOutputSupport, Kernel, Param, ParamKind, ParamType, ParamValue, Params, Range};
 pub use prelu::{
     prelu, prelu_backward, prelu_backward_inplace, prelu_inplace, rrelu_slope, rrelu_train, rrelu_train_backward,
+};
+pub use softmax::{
+    RowFn, RowFnError, Rows, log_softmax, log_softmax_backward, log_softmax_inplace, softmax, softmax_backward,
+    softmax_inplace, softmax_masked_rows_zero, softmin, softmin_backward, softmin_inplace,
 };
 
 /// The typed kernels by name (`actkern::Gelu`, `actkern::Tanh`, ...), documented at the root.

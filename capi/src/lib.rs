@@ -30,6 +30,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 /// One entry point per activation with explicit parameters, generated from the registry.
 #[rustfmt::skip]
 mod direct;
+/// softmax, log_softmax and softmin over rows.
+mod rows;
 /// Gated activations, bias + activation and prelu: buffers of more than one shape.
 mod shaped;
 

@@ -14,7 +14,7 @@ use super::Tiered;
 use super::files::{Format, Input, Source, is_stdin, to_le};
 use super::npy::{self, Header, NpyDtype};
 use super::output::{self, AtomicOutput, Destination};
-use super::{ApplyArgs, CliError, configure, install_interrupt_handler, parse_spec};
+use super::{ApplyArgs, CliError, configure, install_interrupt_handler, parse_spec, rows};
 use actkern::half::{bf16, f16};
 use actkern::{Apply, Dtype, Element};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -36,7 +36,7 @@ const PROGRESS_MIN_BYTES: u64 = 64 << 20;
 
 /// What to compute.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Mode {
+pub(crate) enum Mode {
     Forward,
     Derivative,
     /// dx = dy · f'(x), INPUT holding x.
@@ -56,31 +56,55 @@ struct Chunk<E> {
     len: usize,
 }
 
+/// What runs on each chunk: an activation, element by element, or a row function over rows of
+/// `cols` elements (chunks then hold whole rows).
+#[derive(Clone, Copy)]
+enum Op<'a> {
+    Act(&'a Tiered),
+    Rows(actkern::Rows, usize),
+}
+
+impl Op<'_> {
+    /// Elements per chunk: [`CHUNK`], or for rows the most whole rows that fit in it (at least
+    /// one, however long).
+    fn chunk_len(self) -> usize {
+        match self {
+            Op::Act(_) => CHUNK,
+            Op::Rows(_, cols) => (CHUNK / cols).max(1) * cols,
+        }
+    }
+}
+
 impl<E: Element> Chunk<E> {
-    fn new(mode: Mode) -> Chunk<E> {
+    fn new(mode: Mode, len: usize) -> Chunk<E> {
         let (b, c) = match mode {
             Mode::Forward => (0, 0),
-            Mode::Derivative => (0, CHUNK),
-            Mode::Backward => (CHUNK, 0),
-            Mode::BackwardFromOutput => (CHUNK, CHUNK),
+            Mode::Derivative => (0, len),
+            Mode::Backward => (len, 0),
+            Mode::BackwardFromOutput => (len, len),
         };
         Chunk {
-            a: vec![E::default(); CHUNK],
+            a: vec![E::default(); len],
             b: vec![E::default(); b],
             c: vec![E::default(); c],
             len: 0,
         }
     }
 
-    fn compute(&mut self, act: &Tiered, mode: Mode) {
+    fn compute(&mut self, op: Op<'_>, mode: Mode) {
         let n = self.len;
-        match mode {
-            Mode::Forward => act.forward_inplace(&mut self.a[..n]),
-            Mode::Derivative => act.derivative(&self.a[..n], &mut self.c[..n]),
-            Mode::Backward => act.backward_inplace(&self.a[..n], &mut self.b[..n]),
-            Mode::BackwardFromOutput => act
+        match (op, mode) {
+            (Op::Act(act), Mode::Forward) => act.forward_inplace(&mut self.a[..n]),
+            (Op::Act(act), Mode::Derivative) => act.derivative(&self.a[..n], &mut self.c[..n]),
+            (Op::Act(act), Mode::Backward) => act.backward_inplace(&self.a[..n], &mut self.b[..n]),
+            (Op::Act(act), Mode::BackwardFromOutput) => act
                 .backward_from_output(&self.a[..n], &self.b[..n], &mut self.c[..n])
                 .expect("checked before reading"),
+            (Op::Rows(rows, cols), Mode::Forward) => rows.forward_inplace(&mut self.a[..n], cols),
+            (Op::Rows(rows, cols), Mode::BackwardFromOutput) => {
+                rows.backward(&self.a[..n], &self.b[..n], cols, &mut self.c[..n])
+            }
+            (Op::Rows(..), _) => unreachable!("refused before reading"),
         }
     }
 
@@ -102,26 +126,39 @@ pub fn run(args: ApplyArgs) -> Result<(), CliError> {
         Err(e) if super::gated::named(&args.spec) => return Err(CliError::input(e.to_string())),
         Err(_) => {}
     }
-    if let Some(cols) = args.cols {
-        return Err(CliError::input(format!(
-            "--cols {cols} gives the row width of a gated activation's INPUT (glu, swiglu, geglu, \
-             reglu); `{}` is applied element by element: drop --cols",
-            args.spec
-        )));
-    }
     configure(&args.run)?;
-    let activation = parse_spec(&args.spec).map_err(|mut e| {
-        e.message += "; or a gated activation over rows [a | b]: glu, swiglu, geglu, reglu";
-        e
-    })?;
-    let act: Tiered = actkern::InTier(activation, args.run.tier());
+    let row_fn = args.spec.parse::<actkern::RowFn>().ok();
+    let act: Option<Tiered> = match row_fn {
+        Some(_) => None,
+        None => Some(actkern::InTier(
+            parse_spec(&args.spec).map_err(|mut e| {
+                e.message += "; or a gated activation over rows [a | b]: glu, swiglu, geglu, reglu; \
+                              or a row function: softmax, log_softmax, softmin";
+                e
+            })?,
+            args.run.tier(),
+        )),
+    };
     let (mode, dy_path) = match (&args.backward, &args.backward_from_output, args.derivative) {
         (Some(dy), _, _) => (Mode::Backward, Some(dy.as_path())),
         (_, Some(dy), _) => (Mode::BackwardFromOutput, Some(dy.as_path())),
         (_, _, true) => (Mode::Derivative, None),
         _ => (Mode::Forward, None),
     };
-    if mode == Mode::BackwardFromOutput && !act.has_backward_from_output() {
+    if let Some(f) = row_fn {
+        rows::check_args(f, &args, mode)?;
+    } else if args.cols.is_some() || args.masked_rows_zero {
+        return Err(CliError::input(format!(
+            "--cols gives the row width of a gated activation (glu, swiglu, geglu, reglu) or a \
+             row function (softmax, log_softmax, softmin), and --masked-rows-zero applies to the \
+             row functions; `{}` is applied element by element: drop them",
+            args.spec
+        )));
+    }
+    if let Some(act) = &act
+        && mode == Mode::BackwardFromOutput
+        && !act.has_backward_from_output()
+    {
         let e = act
             .backward_from_output::<f32>(&[], &[], &mut [])
             .expect_err("has_backward_from_output is false");
@@ -171,10 +208,18 @@ pub fn run(args: ApplyArgs) -> Result<(), CliError> {
         Format::Raw => None,
     };
 
+    let op = match row_fn {
+        Some(f) => Op::Rows(
+            actkern::Rows::new(f).masked_rows_zero(args.masked_rows_zero),
+            rows::cols(&input, args.cols)?,
+        ),
+        None => Op::Act(act.as_ref().expect("an activation when not a row function")),
+    };
+
     install_interrupt_handler(dest.is_stream())?;
     let progress = progress_bar(input.data_bytes());
     let job = Job {
-        act: &act,
+        op,
         mode,
         x: input.into_source(),
         dy: dy.map(Input::into_source),
@@ -382,7 +427,7 @@ pub(super) fn progress_bar(total: Option<u64>) -> ProgressBar {
 
 /// One run of `apply`, everything checked: what to compute, the inputs, the output's header.
 struct Job<'a> {
-    act: &'a Tiered,
+    op: Op<'a>,
     mode: Mode,
     x: Source,
     dy: Option<Source>,
@@ -409,7 +454,7 @@ impl Job<'_> {
     /// failing after the reader found bad data is a consequence).
     fn stream<E: Element>(self, out: &mut dyn Write, name: &str) -> Result<(), CliError> {
         let Job {
-            act,
+            op,
             mode,
             mut x,
             mut dy,
@@ -424,11 +469,11 @@ impl Job<'_> {
         let (full_tx, full_rx) = sync_channel::<Chunk<E>>(IN_FLIGHT);
         for _ in 0..IN_FLIGHT {
             free_tx
-                .send(Chunk::new(mode))
+                .send(Chunk::new(mode, op.chunk_len()))
                 .expect("the channel holds IN_FLIGHT chunks");
         }
         std::thread::scope(|s| {
-            let producer = s.spawn(move || produce(act, mode, &mut x, dy.as_mut(), &free_rx, &full_tx));
+            let producer = s.spawn(move || produce(op, mode, &mut x, dy.as_mut(), &free_rx, &full_tx));
             // This thread writes, so writing overlaps reading and computing the next chunks.
             let written = (|| -> Result<(), CliError> {
                 for mut chunk in full_rx {
@@ -452,7 +497,7 @@ impl Job<'_> {
 /// The producing stage: fills free chunks from the inputs, runs the kernel on them (on
 /// rayon's pool) and passes them on, until the input ends.
 fn produce<E: Element>(
-    act: &Tiered,
+    op: Op<'_>,
     mode: Mode,
     x: &mut Source,
     mut dy: Option<&mut Source>,
@@ -470,8 +515,11 @@ fn produce<E: Element>(
         if let Some(dy) = dy.as_deref_mut() {
             dy.read_exact_chunk(&mut chunk.b[..n])?;
         }
+        if let Op::Rows(_, cols) = op {
+            rows::check_whole_rows(n, cols)?;
+        }
         chunk.len = n;
-        chunk.compute(act, mode);
+        chunk.compute(op, mode);
         if full.send(chunk).is_err() {
             return Ok(());
         }

@@ -11,6 +11,7 @@ mod list;
 mod npy;
 mod output;
 mod plot;
+mod rows;
 
 use actkern::Dtype;
 use clap::builder::{PossibleValuesParser, TypedValueParser};
@@ -37,7 +38,9 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Apply an activation, its derivative or its backward to a float file, streaming.
+    /// Apply an activation, its derivative or its backward to a float file, streaming; or a
+    /// row function (softmax, log_softmax, softmin) over the last dimension, and its backward
+    /// with --backward-from-output.
     ///
     /// Formats: .npy (little-endian float32 '<f4' or float16 '<f2', any shape, C or Fortran
     /// order kept) and raw little-endian elements of --dtype: f32 (the default), bf16 or f16
@@ -65,8 +68,8 @@ struct ApplyArgs {
     /// gated activation (glu, swiglu, geglu, geglu(approximate=tanh), reglu), applied to the
     /// halves layout: each row of INPUT along its last dimension is [a | b] (an even width),
     /// OUTPUT is f(a)·b (glu: a·sigmoid(b)), half as wide, and with --backward DY (DY shaped
-    /// like that OUTPUT) OUTPUT is dx = [da | db], shaped like INPUT. Gated activations run
-    /// the accurate tier whatever --fast says.
+    /// like that OUTPUT) OUTPUT is dx = [da | db], shaped like INPUT (the accurate tier whatever
+    /// --fast says); or a row function, `softmax`, `log_softmax` or `softmin`, over INPUT's rows.
     spec: String,
     /// File to read, or `-` for standard input (never modified, except by --in-place through a
     /// temporary file).
@@ -87,10 +90,6 @@ struct ApplyArgs {
     /// Replace INPUT (through a temporary file); required when OUTPUT is INPUT.
     #[arg(long)]
     in_place: bool,
-    /// Gated activations on raw INPUT, which has no shape: each row of INPUT is [a | b], 2·N
-    /// elements, and OUTPUT's rows are N wide. A .npy INPUT's last dimension gives the rows.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..).try_map(usize::try_from))]
-    cols: Option<usize>,
     /// Format of OUTPUT; default: OUTPUT's extension (.npy, or .f32/.bin/.raw for raw), or
     /// INPUT's format for standard output and other streams.
     #[arg(long, value_enum)]
@@ -104,6 +103,15 @@ struct ApplyArgs {
     /// error. DY and OUTPUT hold INPUT's type (a raw DY is read as it); bf16 is written raw only.
     #[arg(long, value_name = "DTYPE", value_parser = dtype_parser(), ignore_case = true)]
     dtype: Option<Dtype>,
+    /// The row width of raw INPUT, which has no shape (required there): for a row function, N
+    /// elements per row; for a gated activation, rows of [a | b], 2·N elements, and OUTPUT's
+    /// rows N wide. A .npy INPUT's last dimension gives the rows, and --cols must agree with it.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..).try_map(usize::try_from))]
+    cols: Option<usize>,
+    /// Row functions: a fully masked row (every element -inf; softmin: +inf) gives zeros
+    /// (log_softmax: -inf) instead of NaN.
+    #[arg(long)]
+    masked_rows_zero: bool,
     #[command(flatten)]
     run: RunArgs,
 }

@@ -1005,7 +1005,7 @@ fn bad_cases() -> Vec<Bad> {
             name: "--cols with an element-wise activation",
             files: vec![("x.f32", data24.clone())],
             args: s(&["apply", "relu", "x.f32", "out.f32", "--cols", "4"]),
-            words: vec!["--cols 4", "relu", "drop --cols"],
+            words: vec!["--cols", "gated activation", "relu", "drop them"],
         },
         Bad {
             name: "gated: bf16 to .npy",
@@ -1014,7 +1014,120 @@ fn bad_cases() -> Vec<Bad> {
             words: vec!["bfloat16", "raw OUTPUT"],
         },
     ]);
+    let fortran = npy_with("{'descr': '<f4', 'fortran_order': True, 'shape': (2, 3, 4), }", &data24);
+    cases.extend([
+        Bad {
+            name: "softmax of raw data without --cols",
+            files: vec![("x.f32", data24.clone())],
+            args: s(&["apply", "softmax", "x.f32", "out.f32"]),
+            words: vec!["--cols", "raw INPUT"],
+        },
+        Bad {
+            name: "softmax with ragged rows",
+            files: vec![("x.f32", data24.clone())],
+            args: s(&["apply", "log_softmax", "x.f32", "out.f32", "--cols", "5"]),
+            words: vec!["24 elements", "--cols 5"],
+        },
+        Bad {
+            name: "softmax --cols against the .npy shape",
+            files: vec![("x.npy", c.clone())],
+            args: s(&["apply", "softmax", "x.npy", "out.npy", "--cols", "3"]),
+            words: vec!["--cols 3", "last dimension is 4"],
+        },
+        Bad {
+            name: "softmax of a Fortran-order .npy",
+            files: vec![("x.npy", fortran)],
+            args: s(&["apply", "softmin", "x.npy", "out.npy"]),
+            words: vec!["Fortran order", "C order"],
+        },
+        Bad {
+            name: "softmax --derivative",
+            files: vec![("x.npy", c.clone())],
+            args: s(&["apply", "softmax", "x.npy", "out.npy", "--derivative"]),
+            words: vec!["row function", "--backward-from-output"],
+        },
+        Bad {
+            name: "softmax --backward from the input",
+            files: vec![("x.npy", c.clone()), ("dy.npy", c.clone())],
+            args: s(&["apply", "softmax", "x.npy", "out.npy", "--backward", "dy.npy"]),
+            words: vec!["row function", "--backward-from-output"],
+        },
+        Bad {
+            name: "--cols on an activation",
+            files: vec![("x.f32", data24.clone())],
+            args: s(&["apply", "relu", "x.f32", "out.f32", "--cols", "4"]),
+            words: vec!["--cols", "row functions", "relu"],
+        },
+    ]);
     cases
+}
+
+/// `apply softmax|log_softmax|softmin` over the last dimension: the library's bits on .npy and
+/// raw files, forward (also masked, also in place) and backward from the output; chunks hold
+/// whole rows, including a row longer than a chunk.
+#[test]
+fn row_functions_match_the_library() {
+    use actkern::{RowFn, Rows};
+    let dir = TempDir::new().unwrap();
+    for (rows, cols) in [(6usize, 37usize), (3 * (CHUNK / 1000) + 1, 1000), (2, CHUNK + 5)] {
+        let n = rows * cols;
+        let mut x = inputs(n)
+            .into_iter()
+            .map(|v| if v.is_nan() { 0.5 } else { v })
+            .collect::<Vec<_>>();
+        // A fully masked row.
+        x[..cols].fill(f32::NEG_INFINITY);
+        let dy: Vec<f32> = (0..n).map(|i| ((i % 1000) as f32 - 500.0) / 250.0).collect();
+        let header = format!("{{'descr': '<f4', 'fortran_order': False, 'shape': ({rows}, {cols}), }}");
+        let (xf, xr, dyf) = (
+            dir.path().join("x.npy"),
+            dir.path().join("x.f32"),
+            dir.path().join("dy.npy"),
+        );
+        fs::write(&xf, npy_with(&header, &to_bytes(&x))).unwrap();
+        fs::write(&xr, to_bytes(&x)).unwrap();
+        fs::write(&dyf, npy_with(&header, &to_bytes(&dy))).unwrap();
+        let cols_arg = cols.to_string();
+        for f in RowFn::ALL {
+            let mut want = vec![0.0; n];
+            f.forward(&x, cols, &mut want);
+            let out = dir.path().join("y.npy");
+            assert_ok(&actkern(&["apply", f.name(), p(&xf), p(&out)]));
+            assert_same_bits(&npy_data(&fs::read(&out).unwrap()), &want, f.name());
+            let raw = dir.path().join("y.f32");
+            assert_ok(&actkern(&["apply", f.name(), p(&xr), p(&raw), "--cols", &cols_arg]));
+            assert_same_bits(&to_f32s(&fs::read(&raw).unwrap()), &want, f.name());
+            // Backward from the output.
+            let mut dx = vec![0.0; n];
+            f.backward(&want, &dy, cols, &mut dx);
+            let out_dx = dir.path().join("dx.npy");
+            assert_ok(&actkern(&[
+                "apply",
+                f.name(),
+                p(&out),
+                p(&out_dx),
+                "--backward-from-output",
+                p(&dyf),
+            ]));
+            assert_same_bits(&npy_data(&fs::read(&out_dx).unwrap()), &dx, f.name());
+            // Masked rows: zeros (log_softmax: -inf) instead of NaN, in place.
+            let mut masked = vec![0.0; n];
+            Rows::new(f).masked_rows_zero(true).forward(&x, cols, &mut masked);
+            let copy = dir.path().join("m.npy");
+            fs::copy(&xf, &copy).unwrap();
+            assert_ok(&actkern(&[
+                "apply",
+                f.name(),
+                p(&copy),
+                "--in-place",
+                "--masked-rows-zero",
+            ]));
+            assert_same_bits(&npy_data(&fs::read(&copy).unwrap()), &masked, f.name());
+            if f != RowFn::Softmin {
+                assert!(!masked[0].is_nan());
+            }
+        }
+    }
 }
 
 #[test]

@@ -14,6 +14,7 @@ mod half_types;
 mod packaging;
 mod random_inputs;
 mod reference;
+mod softmax;
 mod spec_strings;
 mod special_values;
 mod strided_sweep;

@@ -1713,6 +1713,122 @@ static void test_shaped_threads_and_backends(void) {
     free(x); free(dout); free(w); free(o1); free(o2); free(d1); free(d2); free(db1); free(db2);
     actkern_gated_free(g);
     actkern_free(gelu);
+/* ---- softmax, log_softmax, softmin over rows -------------------------------------------- */
+
+typedef int (*rows_forward)(const float *, float *, size_t, size_t);
+typedef int (*rows_backward)(const float *, const float *, float *, size_t, size_t);
+
+/* exp and log in double without libm (the shared-library links of these tests pass no -lm):
+   Taylor's series after reduction by ln 2, and Newton's iteration on it (for x >= 1). */
+static double ref_exp(double x) {
+    const double ln2 = 0.69314718055994530942;
+    int k = (int)(x / ln2 + (x < 0 ? -0.5 : 0.5)), i;
+    double r = x - k * ln2, term = 1.0, sum = 1.0;
+    for (i = 1; i < 30; i++) {
+        term *= r / i;
+        sum += term;
+    }
+    for (; k > 0; k--) sum *= 2.0;
+    for (; k < 0; k++) sum *= 0.5;
+    return sum;
+}
+
+static double ref_log(double x) {
+    double y = 0.0;
+    int i;
+    for (i = 0; i < 200; i++) y = y - 1.0 + x / ref_exp(y);
+    return y;
+}
+
+/* The exact row functions in double: 0 softmax, 1 log_softmax, 2 softmin (finite rows). */
+static void rows_reference(int fn, const float *x, double *y, size_t rows, size_t cols) {
+    size_t r, i;
+    for (r = 0; r < rows; r++) {
+        const float *xr = x + r * cols;
+        double m = -INFINITY, sum = 0.0, sign = fn == 2 ? -1.0 : 1.0;
+        for (i = 0; i < cols; i++)
+            if (sign * xr[i] > m) m = sign * xr[i];
+        for (i = 0; i < cols; i++) sum += ref_exp(sign * xr[i] - m);
+        for (i = 0; i < cols; i++)
+            y[r * cols + i] = fn == 1 ? (xr[i] - m) - ref_log(sum) : ref_exp(sign * xr[i] - m) / sum;
+    }
+}
+
+static void test_row_functions(void) {
+    enum { ROWS = 6, COLS = 37, N = ROWS * COLS };
+    static const rows_forward forwards[3] = {actkern_softmax, actkern_log_softmax, actkern_softmin};
+    static const rows_backward backwards[3] = {actkern_softmax_backward, actkern_log_softmax_backward,
+                                               actkern_softmin_backward};
+    float x[N], y[N], y2[N], dy[N], dx[N], dx2[N];
+    double want[N];
+    uint16_t xh[N], yh[N];
+    size_t i, r;
+    int fn;
+    uint32_t s = 99u;
+    for (i = 0; i < N; i++) {
+        s = s * 1664525u + 1013904223u;
+        x[i] = (float)((s >> 8) * (40.0 / 16777216.0) - 20.0);
+        dy[i] = (float)((s >> 16) * (2.0 / 65536.0) - 1.0);
+    }
+    for (fn = 0; fn < 3; fn++) {
+        CHECK_STATUS(forwards[fn](x, y, ROWS, COLS), ACTKERN_OK);
+        rows_reference(fn, x, want, ROWS, COLS);
+        for (i = 0; i < N; i++) CHECK_CLOSE(y[i], want[i]);
+        /* In place gives the same bits. */
+        memcpy(y2, x, sizeof x);
+        CHECK_STATUS(forwards[fn](y2, y2, ROWS, COLS), ACTKERN_OK);
+        CHECK(same_bits(y, y2, N));
+        /* Backward from the output against double, with an absolute floor for cancellation. */
+        CHECK_STATUS(backwards[fn](y, dy, dx, ROWS, COLS), ACTKERN_OK);
+        for (r = 0; r < ROWS; r++) {
+            double sum = 0.0, scale = 0.0;
+            for (i = r * COLS; i < (r + 1) * COLS; i++) {
+                sum += fn == 1 ? (double)dy[i] : (double)dy[i] * y[i];
+                scale += fabs(dy[i]);
+            }
+            for (i = r * COLS; i < (r + 1) * COLS; i++) {
+                double w = fn == 1 ? dy[i] - ref_exp((double)y[i]) * sum : (fn == 2 ? -1.0 : 1.0) * y[i] * (dy[i] - sum);
+                CHECK(fabs((double)dx[i] - w) <= 5e-7 * fabs(w) + 1e-7 * scale * (fn == 1 ? ref_exp((double)y[i]) : fabs(y[i])));
+            }
+        }
+        /* dx over dy, and over y. */
+        memcpy(dx2, dy, sizeof dy);
+        CHECK_STATUS(backwards[fn](y, dx2, dx2, ROWS, COLS), ACTKERN_OK);
+        CHECK(same_bits(dx, dx2, N));
+        memcpy(dx2, y, sizeof y);
+        CHECK_STATUS(backwards[fn](dx2, dy, dx2, ROWS, COLS), ACTKERN_OK);
+        CHECK(same_bits(dx, dx2, N));
+    }
+    /* Special rows (PyTorch): all -inf gives NaN, or zeros when masked; -inf elements give 0. */
+    fill(y2, 4, -INFINITY);
+    CHECK_STATUS(actkern_softmax(y2, y, 2, 2), ACTKERN_OK);
+    CHECK(isnan(y[0]) && isnan(y[3]));
+    CHECK_STATUS(actkern_softmax_masked_rows_zero(y2, y, 2, 2), ACTKERN_OK);
+    CHECK(y[0] == 0.0f && y[1] == 0.0f && y[2] == 0.0f && y[3] == 0.0f);
+    y2[3] = 1.0f;
+    CHECK_STATUS(actkern_softmax(y2, y, 2, 2), ACTKERN_OK);
+    CHECK(isnan(y[0]) && y[2] == 0.0f && y[3] == 1.0f);
+    /* Status codes. */
+    CHECK_STATUS(actkern_softmax(NULL, NULL, 0, 5), ACTKERN_OK);
+    CHECK_STATUS(actkern_softmax(NULL, NULL, 5, 0), ACTKERN_OK);
+    CHECK_STATUS(actkern_softmax(NULL, y, 1, 4), ACTKERN_ERR_NULL_POINTER);
+    CHECK_STATUS(actkern_softmax_backward(y, NULL, dx, 1, 4), ACTKERN_ERR_NULL_POINTER);
+    CHECK_STATUS(actkern_softmax(x, x + 1, 2, 4), ACTKERN_ERR_OVERLAP);
+    CHECK_STATUS(actkern_log_softmax_backward(y, dy, dy + 2, 1, 4), ACTKERN_ERR_OVERLAP);
+    CHECK_STATUS(actkern_softmin((const float *)((const char *)x + 2), y, 1, 4), ACTKERN_ERR_BAD_BUFFER);
+    CHECK_STATUS(actkern_softmax(x, y, (size_t)-1, 2), ACTKERN_ERR_BAD_BUFFER);
+    /* bfloat16 and binary16: the float result on the widened row, rounded once. */
+    for (i = 0; i < N; i++) xh[i] = f32_to_bf16(x[i]);
+    for (i = 0; i < N; i++) y2[i] = bf16_to_f32(xh[i]);
+    CHECK_STATUS(actkern_softmax_bf16(xh, yh, ROWS, COLS), ACTKERN_OK);
+    CHECK_STATUS(actkern_softmax(y2, y, ROWS, COLS), ACTKERN_OK);
+    for (i = 0; i < N; i++) CHECK(yh[i] == f32_to_bf16(y[i]));
+    for (i = 0; i < N; i++) xh[i] = f32_to_f16(x[i]);
+    for (i = 0; i < N; i++) y2[i] = f16_to_f32(xh[i]);
+    CHECK_STATUS(actkern_log_softmax_f16(xh, yh, ROWS, COLS), ACTKERN_OK);
+    CHECK_STATUS(actkern_log_softmax(y2, y, ROWS, COLS), ACTKERN_OK);
+    for (i = 0; i < N; i++) CHECK(yh[i] == f32_to_f16(y[i]));
+    CHECK_STATUS(actkern_softmin_backward_bf16(NULL, yh, yh, 1, 1), ACTKERN_ERR_NULL_POINTER);
 }
 
 int main(int argc, char **argv) {
@@ -1740,6 +1856,7 @@ int main(int argc, char **argv) {
         test_prelu();
         test_prelu_status_codes();
         test_shaped_threads_and_backends();
+        test_row_functions();
     }
     printf("test_actkern.c: %d checks, %d failed\n", checks, failures);
     return failures == 0 ? 0 : 1;
