@@ -1571,6 +1571,223 @@ int actkern_threshold_backward(const float *x,
                                float value);
 
 /**
+ * softmax over rows: y[r*cols + i] = exp(x_i - m) / sum_j exp(x_j - m) for each of the `rows`
+ * rows of `cols` contiguous floats, m being the row's maximum. `y` may equal `x` (in place).
+ *
+ * PyTorch's semantics: a row holding a NaN or a +inf, or only -inf, gives NaN everywhere (see
+ * actkern_softmax_masked_rows_zero for zeros instead on fully masked rows); -inf elements give
+ * 0. Within 3 ULP of the exact value.
+ *
+ * Returns ACTKERN_OK or, writing nothing, an error: rows * cols = 0 succeeds whatever the
+ * pointers; then ACTKERN_ERR_NULL_POINTER for a NULL buffer, ACTKERN_ERR_BAD_BUFFER for a
+ * misaligned one or rows * cols elements running past the end of the address space (or
+ * overflowing size_t), ACTKERN_ERR_OVERLAP for an output that partially overlaps an input. The
+ * same holds for every row function below. Calls of at least ACTKERN_PARALLEL_THRESHOLD
+ * elements run their rows on actkern's threads unless actkern_set_serial(1) was called; the
+ * result is the same bits either way.
+ *
+ * # Safety
+ * Each non-NULL buffer points to rows * cols floats (readable input, writable output) that no
+ * other thread writes during the call.
+ */
+int actkern_softmax(const float *x, float *y, size_t rows, size_t cols);
+
+/**
+ * actkern_softmax, except that a fully masked row (every element -inf) gives zeros instead of
+ * NaN, as attention needs. A row holding a NaN still gives NaN. Status codes as for
+ * actkern_softmax.
+ *
+ * # Safety
+ * As for actkern_softmax.
+ */
+int actkern_softmax_masked_rows_zero(const float *x, float *y, size_t rows, size_t cols);
+
+/**
+ * log_softmax over rows: y_i = (x_i - m) - log(sum_j exp(x_j - m)), accurate at the row's
+ * maximum too (within 3 ULP). Special rows as for actkern_softmax (-inf elements give -inf).
+ * `y` may equal `x`. Status codes as for actkern_softmax.
+ *
+ * # Safety
+ * As for actkern_softmax.
+ */
+int actkern_log_softmax(const float *x, float *y, size_t rows, size_t cols);
+
+/**
+ * softmin over rows: the softmax of -x. `y` may equal `x`. Status codes as for
+ * actkern_softmax.
+ *
+ * # Safety
+ * As for actkern_softmax.
+ */
+int actkern_softmin(const float *x, float *y, size_t rows, size_t cols);
+
+/**
+ * The backward of actkern_softmax from its output y: dx_i = y_i * (dy_i - sum_j dy_j * y_j),
+ * per row. `dx` may equal `dy`, `y`, or both. Status codes as for actkern_softmax.
+ *
+ * # Safety
+ * As for actkern_softmax, for the three buffers.
+ */
+int actkern_softmax_backward(const float *y, const float *dy, float *dx, size_t rows, size_t cols);
+
+/**
+ * The backward of actkern_log_softmax from its output y: dx_i = dy_i - exp(y_i) * sum_j dy_j,
+ * per row. `dx` may equal `dy`, `y`, or both. Status codes as for actkern_softmax.
+ *
+ * # Safety
+ * As for actkern_softmax_backward.
+ */
+int actkern_log_softmax_backward(const float *y,
+                                 const float *dy,
+                                 float *dx,
+                                 size_t rows,
+                                 size_t cols);
+
+/**
+ * The backward of actkern_softmin from its output y: dx_i = -y_i * (dy_i - sum_j dy_j * y_j),
+ * per row. `dx` may equal `dy`, `y`, or both. Status codes as for actkern_softmax.
+ *
+ * # Safety
+ * As for actkern_softmax_backward.
+ */
+int actkern_softmin_backward(const float *y, const float *dy, float *dx, size_t rows, size_t cols);
+
+/**
+ * actkern_softmax on bfloat16 buffers: each row widened exactly to float, computed as
+ * actkern_softmax, each result rounded once to nearest-even bfloat16 (each uint16_t holding
+ * the upper half of a float's bits). The same holds for every _bf16 and _f16 row function
+ * (IEEE binary16 for _f16); status codes as for actkern_softmax, with 2-byte elements.
+ *
+ * # Safety
+ * Each non-NULL buffer points to rows * cols uint16_t (readable input, writable output) that
+ * no other thread writes during the call.
+ */
+int actkern_softmax_bf16(const uint16_t *x, uint16_t *y, size_t rows, size_t cols);
+
+/**
+ * actkern_log_softmax on bfloat16 buffers (see actkern_softmax_bf16).
+ *
+ * # Safety
+ * Each non-NULL buffer points to rows * cols uint16_t (readable input, writable output) that
+ * no other thread writes during the call.
+ */
+int actkern_log_softmax_bf16(const uint16_t *x, uint16_t *y, size_t rows, size_t cols);
+
+/**
+ * actkern_softmin on bfloat16 buffers (see actkern_softmax_bf16).
+ *
+ * # Safety
+ * Each non-NULL buffer points to rows * cols uint16_t (readable input, writable output) that
+ * no other thread writes during the call.
+ */
+int actkern_softmin_bf16(const uint16_t *x, uint16_t *y, size_t rows, size_t cols);
+
+/**
+ * actkern_softmax_backward on bfloat16 buffers (see actkern_softmax_bf16).
+ *
+ * # Safety
+ * Each non-NULL buffer points to rows * cols uint16_t (readable inputs, writable output) that
+ * no other thread writes during the call.
+ */
+int actkern_softmax_backward_bf16(const uint16_t *y,
+                                  const uint16_t *dy,
+                                  uint16_t *dx,
+                                  size_t rows,
+                                  size_t cols);
+
+/**
+ * actkern_log_softmax_backward on bfloat16 buffers (see actkern_softmax_bf16).
+ *
+ * # Safety
+ * Each non-NULL buffer points to rows * cols uint16_t (readable inputs, writable output) that
+ * no other thread writes during the call.
+ */
+int actkern_log_softmax_backward_bf16(const uint16_t *y,
+                                      const uint16_t *dy,
+                                      uint16_t *dx,
+                                      size_t rows,
+                                      size_t cols);
+
+/**
+ * actkern_softmin_backward on bfloat16 buffers (see actkern_softmax_bf16).
+ *
+ * # Safety
+ * Each non-NULL buffer points to rows * cols uint16_t (readable inputs, writable output) that
+ * no other thread writes during the call.
+ */
+int actkern_softmin_backward_bf16(const uint16_t *y,
+                                  const uint16_t *dy,
+                                  uint16_t *dx,
+                                  size_t rows,
+                                  size_t cols);
+
+/**
+ * actkern_softmax on binary16 buffers (see actkern_softmax_bf16).
+ *
+ * # Safety
+ * Each non-NULL buffer points to rows * cols uint16_t (readable input, writable output) that
+ * no other thread writes during the call.
+ */
+int actkern_softmax_f16(const uint16_t *x, uint16_t *y, size_t rows, size_t cols);
+
+/**
+ * actkern_log_softmax on binary16 buffers (see actkern_softmax_bf16).
+ *
+ * # Safety
+ * Each non-NULL buffer points to rows * cols uint16_t (readable input, writable output) that
+ * no other thread writes during the call.
+ */
+int actkern_log_softmax_f16(const uint16_t *x, uint16_t *y, size_t rows, size_t cols);
+
+/**
+ * actkern_softmin on binary16 buffers (see actkern_softmax_bf16).
+ *
+ * # Safety
+ * Each non-NULL buffer points to rows * cols uint16_t (readable input, writable output) that
+ * no other thread writes during the call.
+ */
+int actkern_softmin_f16(const uint16_t *x, uint16_t *y, size_t rows, size_t cols);
+
+/**
+ * actkern_softmax_backward on binary16 buffers (see actkern_softmax_bf16).
+ *
+ * # Safety
+ * Each non-NULL buffer points to rows * cols uint16_t (readable inputs, writable output) that
+ * no other thread writes during the call.
+ */
+int actkern_softmax_backward_f16(const uint16_t *y,
+                                 const uint16_t *dy,
+                                 uint16_t *dx,
+                                 size_t rows,
+                                 size_t cols);
+
+/**
+ * actkern_log_softmax_backward on binary16 buffers (see actkern_softmax_bf16).
+ *
+ * # Safety
+ * Each non-NULL buffer points to rows * cols uint16_t (readable inputs, writable output) that
+ * no other thread writes during the call.
+ */
+int actkern_log_softmax_backward_f16(const uint16_t *y,
+                                     const uint16_t *dy,
+                                     uint16_t *dx,
+                                     size_t rows,
+                                     size_t cols);
+
+/**
+ * actkern_softmin_backward on binary16 buffers (see actkern_softmax_bf16).
+ *
+ * # Safety
+ * Each non-NULL buffer points to rows * cols uint16_t (readable inputs, writable output) that
+ * no other thread writes during the call.
+ */
+int actkern_softmin_backward_f16(const uint16_t *y,
+                                 const uint16_t *dy,
+                                 uint16_t *dx,
+                                 size_t rows,
+                                 size_t cols);
+
+/**
  * Parses a gated activation's spec: "glu" (a·sigmoid(b), PyTorch's F.glu), "swiglu"
  * (silu(a)·b), "geglu" or "geglu(approximate=tanh)" (gelu(a)·b) or "reglu" (relu(a)·b); white
  * space is ignored and names are case-insensitive.
@@ -1854,223 +2071,6 @@ int actkern_prelu_backward(const float *x,
                            size_t outer,
                            size_t channels,
                            size_t inner);
-
-/**
- * softmax over rows: y[r*cols + i] = exp(x_i - m) / sum_j exp(x_j - m) for each of the `rows`
- * rows of `cols` contiguous floats, m being the row's maximum. `y` may equal `x` (in place).
- *
- * PyTorch's semantics: a row holding a NaN or a +inf, or only -inf, gives NaN everywhere (see
- * actkern_softmax_masked_rows_zero for zeros instead on fully masked rows); -inf elements give
- * 0. Within 3 ULP of the exact value.
- *
- * Returns ACTKERN_OK or, writing nothing, an error: rows * cols = 0 succeeds whatever the
- * pointers; then ACTKERN_ERR_NULL_POINTER for a NULL buffer, ACTKERN_ERR_BAD_BUFFER for a
- * misaligned one or rows * cols elements running past the end of the address space (or
- * overflowing size_t), ACTKERN_ERR_OVERLAP for an output that partially overlaps an input. The
- * same holds for every row function below. Calls of at least ACTKERN_PARALLEL_THRESHOLD
- * elements run their rows on actkern's threads unless actkern_set_serial(1) was called; the
- * result is the same bits either way.
- *
- * # Safety
- * Each non-NULL buffer points to rows * cols floats (readable input, writable output) that no
- * other thread writes during the call.
- */
-int actkern_softmax(const float *x, float *y, size_t rows, size_t cols);
-
-/**
- * actkern_softmax, except that a fully masked row (every element -inf) gives zeros instead of
- * NaN, as attention needs. A row holding a NaN still gives NaN. Status codes as for
- * actkern_softmax.
- *
- * # Safety
- * As for actkern_softmax.
- */
-int actkern_softmax_masked_rows_zero(const float *x, float *y, size_t rows, size_t cols);
-
-/**
- * log_softmax over rows: y_i = (x_i - m) - log(sum_j exp(x_j - m)), accurate at the row's
- * maximum too (within 3 ULP). Special rows as for actkern_softmax (-inf elements give -inf).
- * `y` may equal `x`. Status codes as for actkern_softmax.
- *
- * # Safety
- * As for actkern_softmax.
- */
-int actkern_log_softmax(const float *x, float *y, size_t rows, size_t cols);
-
-/**
- * softmin over rows: the softmax of -x. `y` may equal `x`. Status codes as for
- * actkern_softmax.
- *
- * # Safety
- * As for actkern_softmax.
- */
-int actkern_softmin(const float *x, float *y, size_t rows, size_t cols);
-
-/**
- * The backward of actkern_softmax from its output y: dx_i = y_i * (dy_i - sum_j dy_j * y_j),
- * per row. `dx` may equal `dy`, `y`, or both. Status codes as for actkern_softmax.
- *
- * # Safety
- * As for actkern_softmax, for the three buffers.
- */
-int actkern_softmax_backward(const float *y, const float *dy, float *dx, size_t rows, size_t cols);
-
-/**
- * The backward of actkern_log_softmax from its output y: dx_i = dy_i - exp(y_i) * sum_j dy_j,
- * per row. `dx` may equal `dy`, `y`, or both. Status codes as for actkern_softmax.
- *
- * # Safety
- * As for actkern_softmax_backward.
- */
-int actkern_log_softmax_backward(const float *y,
-                                 const float *dy,
-                                 float *dx,
-                                 size_t rows,
-                                 size_t cols);
-
-/**
- * The backward of actkern_softmin from its output y: dx_i = -y_i * (dy_i - sum_j dy_j * y_j),
- * per row. `dx` may equal `dy`, `y`, or both. Status codes as for actkern_softmax.
- *
- * # Safety
- * As for actkern_softmax_backward.
- */
-int actkern_softmin_backward(const float *y, const float *dy, float *dx, size_t rows, size_t cols);
-
-/**
- * actkern_softmax on bfloat16 buffers: each row widened exactly to float, computed as
- * actkern_softmax, each result rounded once to nearest-even bfloat16 (each uint16_t holding
- * the upper half of a float's bits). The same holds for every _bf16 and _f16 row function
- * (IEEE binary16 for _f16); status codes as for actkern_softmax, with 2-byte elements.
- *
- * # Safety
- * Each non-NULL buffer points to rows * cols uint16_t (readable input, writable output) that
- * no other thread writes during the call.
- */
-int actkern_softmax_bf16(const uint16_t *x, uint16_t *y, size_t rows, size_t cols);
-
-/**
- * actkern_log_softmax on bfloat16 buffers (see actkern_softmax_bf16).
- *
- * # Safety
- * Each non-NULL buffer points to rows * cols uint16_t (readable input, writable output) that
- * no other thread writes during the call.
- */
-int actkern_log_softmax_bf16(const uint16_t *x, uint16_t *y, size_t rows, size_t cols);
-
-/**
- * actkern_softmin on bfloat16 buffers (see actkern_softmax_bf16).
- *
- * # Safety
- * Each non-NULL buffer points to rows * cols uint16_t (readable input, writable output) that
- * no other thread writes during the call.
- */
-int actkern_softmin_bf16(const uint16_t *x, uint16_t *y, size_t rows, size_t cols);
-
-/**
- * actkern_softmax_backward on bfloat16 buffers (see actkern_softmax_bf16).
- *
- * # Safety
- * Each non-NULL buffer points to rows * cols uint16_t (readable inputs, writable output) that
- * no other thread writes during the call.
- */
-int actkern_softmax_backward_bf16(const uint16_t *y,
-                                  const uint16_t *dy,
-                                  uint16_t *dx,
-                                  size_t rows,
-                                  size_t cols);
-
-/**
- * actkern_log_softmax_backward on bfloat16 buffers (see actkern_softmax_bf16).
- *
- * # Safety
- * Each non-NULL buffer points to rows * cols uint16_t (readable inputs, writable output) that
- * no other thread writes during the call.
- */
-int actkern_log_softmax_backward_bf16(const uint16_t *y,
-                                      const uint16_t *dy,
-                                      uint16_t *dx,
-                                      size_t rows,
-                                      size_t cols);
-
-/**
- * actkern_softmin_backward on bfloat16 buffers (see actkern_softmax_bf16).
- *
- * # Safety
- * Each non-NULL buffer points to rows * cols uint16_t (readable inputs, writable output) that
- * no other thread writes during the call.
- */
-int actkern_softmin_backward_bf16(const uint16_t *y,
-                                  const uint16_t *dy,
-                                  uint16_t *dx,
-                                  size_t rows,
-                                  size_t cols);
-
-/**
- * actkern_softmax on binary16 buffers (see actkern_softmax_bf16).
- *
- * # Safety
- * Each non-NULL buffer points to rows * cols uint16_t (readable input, writable output) that
- * no other thread writes during the call.
- */
-int actkern_softmax_f16(const uint16_t *x, uint16_t *y, size_t rows, size_t cols);
-
-/**
- * actkern_log_softmax on binary16 buffers (see actkern_softmax_bf16).
- *
- * # Safety
- * Each non-NULL buffer points to rows * cols uint16_t (readable input, writable output) that
- * no other thread writes during the call.
- */
-int actkern_log_softmax_f16(const uint16_t *x, uint16_t *y, size_t rows, size_t cols);
-
-/**
- * actkern_softmin on binary16 buffers (see actkern_softmax_bf16).
- *
- * # Safety
- * Each non-NULL buffer points to rows * cols uint16_t (readable input, writable output) that
- * no other thread writes during the call.
- */
-int actkern_softmin_f16(const uint16_t *x, uint16_t *y, size_t rows, size_t cols);
-
-/**
- * actkern_softmax_backward on binary16 buffers (see actkern_softmax_bf16).
- *
- * # Safety
- * Each non-NULL buffer points to rows * cols uint16_t (readable inputs, writable output) that
- * no other thread writes during the call.
- */
-int actkern_softmax_backward_f16(const uint16_t *y,
-                                 const uint16_t *dy,
-                                 uint16_t *dx,
-                                 size_t rows,
-                                 size_t cols);
-
-/**
- * actkern_log_softmax_backward on binary16 buffers (see actkern_softmax_bf16).
- *
- * # Safety
- * Each non-NULL buffer points to rows * cols uint16_t (readable inputs, writable output) that
- * no other thread writes during the call.
- */
-int actkern_log_softmax_backward_f16(const uint16_t *y,
-                                     const uint16_t *dy,
-                                     uint16_t *dx,
-                                     size_t rows,
-                                     size_t cols);
-
-/**
- * actkern_softmin_backward on binary16 buffers (see actkern_softmax_bf16).
- *
- * # Safety
- * Each non-NULL buffer points to rows * cols uint16_t (readable inputs, writable output) that
- * no other thread writes during the call.
- */
-int actkern_softmin_backward_f16(const uint16_t *y,
-                                 const uint16_t *dy,
-                                 uint16_t *dx,
-                                 size_t rows,
-                                 size_t cols);
 
 #ifdef __cplusplus
 }  // extern "C"
