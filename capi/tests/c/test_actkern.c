@@ -1713,6 +1713,8 @@ static void test_shaped_threads_and_backends(void) {
     free(x); free(dout); free(w); free(o1); free(o2); free(d1); free(d2); free(db1); free(db2);
     actkern_gated_free(g);
     actkern_free(gelu);
+}
+
 /* ---- softmax, log_softmax, softmin over rows -------------------------------------------- */
 
 typedef int (*rows_forward)(const float *, float *, size_t, size_t);
