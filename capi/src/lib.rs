@@ -124,6 +124,36 @@ impl Func {
     }
 }
 
+/// Checks the buffers of a call of `n > 0` elements each: none NULL
+/// (`ACTKERN_ERR_NULL_POINTER`), each aligned and within the address space and `isize::MAX`
+/// bytes (`ACTKERN_ERR_BAD_BUFFER`), and each input either exactly `out` (in place: its flag in
+/// the result is set) or disjoint from it (`ACTKERN_ERR_OVERLAP`).
+pub(crate) fn check_buffers<E>(inputs: &[*const E], out: *mut E, n: usize) -> Result<[bool; 2], c_int> {
+    if out.is_null() || inputs.iter().any(|p| p.is_null()) {
+        return Err(ACTKERN_ERR_NULL_POINTER);
+    }
+    let Some(bytes) = n
+        .checked_mul(size_of::<E>())
+        .filter(|&bytes| bytes <= isize::MAX as usize)
+    else {
+        return Err(ACTKERN_ERR_BAD_BUFFER);
+    };
+    let fits = |addr: usize| addr.is_multiple_of(align_of::<E>()) && addr.checked_add(bytes).is_some();
+    if !fits(out.addr()) || !inputs.iter().all(|p| fits(p.addr())) {
+        return Err(ACTKERN_ERR_BAD_BUFFER);
+    }
+    let mut aliased = [false; 2];
+    for (alias, p) in aliased.iter_mut().zip(inputs) {
+        let (start, out_start) = (p.addr(), out.addr());
+        if start == out_start {
+            *alias = true;
+        } else if start < out_start + bytes && out_start < start + bytes {
+            return Err(ACTKERN_ERR_OVERLAP);
+        }
+    }
+    Ok(aliased)
+}
+
 /// Checks the arguments and runs `func`: the body of every kernel entry point, generic or
 /// direct, whatever the element type `E`. `b` is only read for two-input functions. Sizes,
 /// alignment and overlap are judged in elements of `E` (4 bytes for `f32`, 2 for `bf16`/`f16`).
@@ -147,28 +177,10 @@ unsafe fn run<A: Apply + Copy, E: Element>(
         return ACTKERN_OK;
     }
     let inputs = &[a, b][..func.inputs()];
-    if out.is_null() || inputs.iter().any(|p| p.is_null()) {
-        return ACTKERN_ERR_NULL_POINTER;
-    }
-    let Some(bytes) = n
-        .checked_mul(size_of::<E>())
-        .filter(|&bytes| bytes <= isize::MAX as usize)
-    else {
-        return ACTKERN_ERR_BAD_BUFFER;
+    let aliased = match check_buffers(inputs, out, n) {
+        Ok(aliased) => aliased,
+        Err(status) => return status,
     };
-    let fits = |addr: usize| addr.is_multiple_of(align_of::<E>()) && addr.checked_add(bytes).is_some();
-    if !fits(out.addr()) || !inputs.iter().all(|p| fits(p.addr())) {
-        return ACTKERN_ERR_BAD_BUFFER;
-    }
-    let mut aliased = [false; 2];
-    for (alias, p) in aliased.iter_mut().zip(inputs) {
-        let (start, out_start) = (p.addr(), out.addr());
-        if start == out_start {
-            *alias = true;
-        } else if start < out_start + bytes && out_start < start + bytes {
-            return ACTKERN_ERR_OVERLAP;
-        }
-    }
     let serial = SERIAL.load(Ordering::Relaxed);
     // Safety: the pointers were just checked non-null, aligned, and `n` elements long without
     // wrapping or exceeding isize::MAX bytes; each input either is `out` (flagged in `aliased`)

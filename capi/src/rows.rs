@@ -2,10 +2,7 @@
 //! buffer, forward and backward from the output, on `float`, bfloat16 and binary16 buffers.
 //! One checked path, [`row_call`], generic over the element type.
 
-use super::{
-    ACTKERN_ERR_BAD_BUFFER, ACTKERN_ERR_INTERNAL, ACTKERN_ERR_NULL_POINTER, ACTKERN_ERR_OVERLAP, ACTKERN_OK, SERIAL,
-    guard,
-};
+use super::{ACTKERN_ERR_BAD_BUFFER, ACTKERN_ERR_INTERNAL, ACTKERN_OK, SERIAL, guard};
 use actkern::half::{bf16, f16};
 use actkern::{Element, RowFn, Rows};
 use core::ffi::c_int;
@@ -36,28 +33,10 @@ unsafe fn row_call<E: Element>(
             return ACTKERN_OK;
         }
         let inputs = if backward { &[a, b][..] } else { &[a][..] };
-        if out.is_null() || inputs.iter().any(|p| p.is_null()) {
-            return ACTKERN_ERR_NULL_POINTER;
-        }
-        let Some(bytes) = n
-            .checked_mul(size_of::<E>())
-            .filter(|&bytes| bytes <= isize::MAX as usize)
-        else {
-            return ACTKERN_ERR_BAD_BUFFER;
+        let aliased = match super::check_buffers(inputs, out, n) {
+            Ok(aliased) => aliased,
+            Err(status) => return status,
         };
-        let fits = |addr: usize| addr.is_multiple_of(align_of::<E>()) && addr.checked_add(bytes).is_some();
-        if !fits(out.addr()) || !inputs.iter().all(|p| fits(p.addr())) {
-            return ACTKERN_ERR_BAD_BUFFER;
-        }
-        let mut aliased = [false; 2];
-        for (alias, p) in aliased.iter_mut().zip(inputs) {
-            let (start, out_start) = (p.addr(), out.addr());
-            if start == out_start {
-                *alias = true;
-            } else if start < out_start + bytes && out_start < start + bytes {
-                return ACTKERN_ERR_OVERLAP;
-            }
-        }
         let op = op.parallel(!SERIAL.load(Ordering::Relaxed));
         // Safety: the pointers were just checked non-null, aligned and `n` elements long without
         // wrapping or exceeding isize::MAX bytes; each input either is `out` (flagged in
