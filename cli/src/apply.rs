@@ -13,7 +13,7 @@
 use super::Tiered;
 use super::files::{Format, Input, Source, is_stdin, to_le};
 use super::npy::{self, Header, NpyDtype};
-use super::output::{self, AtomicOutput, Destination};
+use super::output::{self, Destination};
 use super::{ApplyArgs, CliError, configure, install_interrupt_handler, parse_spec, rows};
 use actkern::half::{bf16, f16};
 use actkern::{Apply, Dtype, Element};
@@ -226,30 +226,11 @@ pub fn run(args: ApplyArgs) -> Result<(), CliError> {
         header: out_header.as_deref(),
         progress: &progress,
     };
-    match &dest {
-        Destination::File(path) => {
-            let mut out = AtomicOutput::create(path)?;
-            let name = out.path().display().to_string();
-            job.run(dtype, out.file(), &name)?;
-            progress.finish_and_clear();
-            out.commit()
-        }
-        Destination::Stdout => {
-            job.run(dtype, &mut std::io::stdout().lock(), "standard output")?;
-            progress.finish_and_clear();
-            Ok(())
-        }
-        Destination::Stream(path) => {
-            let name = path.display().to_string();
-            let mut file = std::fs::OpenOptions::new()
-                .write(true)
-                .open(path)
-                .map_err(|e| CliError::failure(format!("cannot open OUTPUT `{name}` for writing: {e}")))?;
-            job.run(dtype, &mut file, &name)?;
-            progress.finish_and_clear();
-            Ok(())
-        }
-    }
+    dest.write_with(|out, name| {
+        job.run(dtype, out, name)?;
+        progress.finish_and_clear();
+        Ok(())
+    })
 }
 
 /// `--dtype` says what raw INPUT holds; a `.npy` INPUT's header says it, and a `--dtype` that

@@ -49,6 +49,31 @@ impl Destination {
     pub fn is_stream(&self) -> bool {
         !matches!(self, Destination::File(_))
     }
+
+    /// Runs `write` on this destination's writer and name: a temporary file committed over the
+    /// file only once `write` succeeds, standard output, or the stream opened for writing.
+    pub fn write_with(
+        &self,
+        write: impl FnOnce(&mut dyn io::Write, &str) -> Result<(), CliError>,
+    ) -> Result<(), CliError> {
+        match self {
+            Destination::File(path) => {
+                let mut out = AtomicOutput::create(path)?;
+                let name = out.path().display().to_string();
+                write(out.file(), &name)?;
+                out.commit()
+            }
+            Destination::Stdout => write(&mut io::stdout().lock(), "standard output"),
+            Destination::Stream(path) => {
+                let name = path.display().to_string();
+                let mut file = fs::OpenOptions::new()
+                    .write(true)
+                    .open(path)
+                    .map_err(|e| CliError::failure(format!("cannot open OUTPUT `{name}` for writing: {e}")))?;
+                write(&mut file, &name)
+            }
+        }
+    }
 }
 
 /// The paths that name this process's standard output.
